@@ -1,0 +1,224 @@
+"""Dataset sources -> uint8 images (N, H, W, C), int labels, class names, train and test splits.
+
+    from vae.data import load_dataset
+    ds = load_dataset("fashion_mnist")          # or "mnist", "digits", "folder:PATH", "npz:PATH"
+    ds.x_train.shape                            # (60000, 28, 28, 1) uint8
+"""
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import DataError
+
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+DIGIT_CLASSES = [str(i) for i in range(10)]
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+IDX_FILES = {"x_train": "train-images-idx3-ubyte.gz", "y_train": "train-labels-idx1-ubyte.gz",
+             "x_test": "t10k-images-idx3-ubyte.gz", "y_test": "t10k-labels-idx1-ubyte.gz"}
+DEBIAN_FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+@dataclasses.dataclass
+class Dataset:
+    """Train and test splits of uint8 images (N, H, W, C) with int32 labels."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list
+    source: str = ""
+    skipped: int = 0  # unreadable files left out (folder datasets)
+
+    @property
+    def image_shape(self) -> tuple:
+        return tuple(self.x_train.shape[1:])
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(images, labels) of "train", "test" or "all" (train then test)."""
+        if name == "train":
+            return self.x_train, self.y_train
+        if name == "test":
+            return self.x_test, self.y_test
+        if name == "all":
+            return np.concatenate([self.x_train, self.x_test]), np.concatenate([self.y_train, self.y_test])
+        raise DataError(f"Unknown split {name!r}: use train, test or all.")
+
+
+def load_dataset(name: str = "fashion_mnist", image_size: int | None = None, channels: int | None = None,
+                 test_fraction: float = 0.15, seed: int = 0) -> Dataset:
+    """Load a dataset by name: fashion_mnist, mnist, digits, folder:PATH or npz:PATH."""
+    if name == "fashion_mnist":
+        return _fashion_mnist()
+    if name == "mnist":
+        return _keras_dataset("mnist", DIGIT_CLASSES)
+    if name == "digits":
+        return _digits(test_fraction, seed)
+    if name.startswith("folder:"):
+        return _folder(Path(name[7:]).expanduser(), image_size or 64, channels, test_fraction, seed)
+    if name.startswith("npz:"):
+        return _npz(Path(name[4:]).expanduser(), test_fraction, seed)
+    raise DataError(f"Unknown dataset {name!r}: use fashion_mnist, mnist, digits, folder:PATH or npz:PATH.")
+
+
+def fashion_mnist_dirs() -> list[Path]:
+    """Where the four IDX files are looked for, in order."""
+    dirs = [Path(os.environ["VAE_DATA_DIR"])] if os.environ.get("VAE_DATA_DIR") else []
+    return dirs + [Path(DEBIAN_FASHION_DIR), Path.home() / ".keras" / "datasets" / "fashion-mnist"]
+
+
+def _fashion_mnist() -> Dataset:
+    for folder in fashion_mnist_dirs():
+        if all((folder / f).is_file() for f in IDX_FILES.values()):
+            arrays = {k: read_idx(folder / f) for k, f in IDX_FILES.items()}
+            return Dataset("fashion_mnist", arrays["x_train"][..., None], arrays["y_train"].astype(np.int32),
+                           arrays["x_test"][..., None], arrays["y_test"].astype(np.int32),
+                           list(FASHION_CLASSES), source=str(folder))
+    return _keras_dataset("fashion_mnist", FASHION_CLASSES)
+
+
+def _keras_dataset(name: str, class_names: list) -> Dataset:
+    import keras
+
+    try:
+        (xtr, ytr), (xte, yte) = getattr(keras.datasets, name).load_data()
+    except Exception as exc:  # no network, broken cache
+        hint = (" or install Debian's dataset-fashion-mnist / set VAE_DATA_DIR to a folder with the four IDX files"
+                if name == "fashion_mnist" else "")
+        raise DataError(f"Could not load {name} ({exc.__class__.__name__}): connect to the internet{hint}.") from exc
+    return Dataset(name, xtr[..., None], ytr.astype(np.int32), xte[..., None], yte.astype(np.int32),
+                   list(class_names), source="keras.datasets")
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """An IDX file (gzipped or not) of unsigned bytes as a numpy array."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+        zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
+        dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+        if zero != 0 or dtype != 0x08 or len(raw) != 4 + 4 * ndim + int(np.prod(dims)):
+            raise ValueError("bad header or size")
+    except (OSError, EOFError, ValueError, struct.error) as exc:
+        raise DataError(f"{path} is not a valid IDX file ({exc}): download it again.") from exc
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def _digits(test_fraction: float, seed: int) -> Dataset:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = np.round(d.images * (255.0 / 16.0)).astype(np.uint8)[..., None]  # 0..16 -> 0..255, (1797, 8, 8, 1)
+    return _split("digits", x, d.target.astype(np.int32), DIGIT_CLASSES, test_fraction, seed, "sklearn")
+
+
+def _split(name, x, y, class_names, test_fraction, seed, source, skipped=0) -> Dataset:
+    """Seeded shuffle, then the last test_fraction of the rows as the test split."""
+    if len(x) < 2:
+        raise DataError(f"{name} has {len(x)} image(s): at least 2 are needed for a train and a test split.")
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_test = min(max(1, int(round(len(x) * test_fraction))), len(x) - 1)
+    tr, te = order[:-n_test], order[-n_test:]
+    return Dataset(name, x[tr], y[tr], x[te], y[te], list(class_names), source=source, skipped=skipped)
+
+
+def convert_image(img: Image.Image, size: tuple[int, int], channels: int) -> np.ndarray:
+    """Any PIL image -> uint8 (H, W, C): centre-cropped to the aspect, resized, grey or RGB."""
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("RGBA", "LA", "P"):
+        img = img.convert("RGBA")
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, img)
+    img = img.convert("L" if channels == 1 else "RGB")
+    img = ImageOps.fit(img, (size[1], size[0]), Image.Resampling.LANCZOS)
+    arr = np.asarray(img, dtype=np.uint8)
+    return arr[..., None] if channels == 1 else arr
+
+
+def _folder(root: Path, image_size: int, channels: int | None, test_fraction: float, seed: int) -> Dataset:
+    if not root.is_dir():
+        raise DataError(f"No folder at {root}: give folder:PATH with a folder of images (subfolders as classes).")
+    if channels not in (None, 1, 3):
+        raise DataError(f"--channels must be 1 or 3, got {channels}.")
+    if not 4 <= image_size <= 512:
+        raise DataError(f"--image-size must be between 4 and 512, got {image_size}.")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DataError(f"No images (png, jpg, bmp, gif, webp, tiff) found under {root}.")
+    if channels is None:  # grey only if every file says so in its header
+        channels = 1 if all(_header_mode(p) in ("1", "L", "LA", "I", "I;16", "F", None) for p in files) else 3
+    images, labels_txt, skipped = [], [], 0
+    for path in files:
+        try:
+            with Image.open(path) as img:
+                images.append(convert_image(img, (image_size, image_size), channels))
+        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError, SyntaxError):
+            skipped += 1  # unreadable or truncated: counted, left out
+            continue
+        rel = path.relative_to(root)
+        labels_txt.append(rel.parts[0] if len(rel.parts) > 1 else root.name)
+    if not images:
+        raise DataError(f"None of the {len(files)} image files under {root} could be read: check that they are valid images.")
+    x = np.stack(images)
+    class_names = sorted(set(labels_txt))
+    y = np.array([class_names.index(t) for t in labels_txt], dtype=np.int32)
+    return _split(f"folder:{root.name}", x, y, class_names, test_fraction, seed, str(root), skipped)
+
+
+def _header_mode(path: Path) -> str | None:
+    try:
+        with Image.open(path) as img:
+            return img.mode
+    except Exception:
+        return None
+
+
+def _npz(path: Path, test_fraction: float, seed: int) -> Dataset:
+    if not path.is_file():
+        raise DataError(f"No file at {path}: give npz:PATH to a .npz file with an array 'x' and optionally 'y'.")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except ValueError as exc:
+        raise DataError(f"{path} holds object arrays, which are refused (no pickle): save plain numeric arrays.") from exc
+    except (OSError, EOFError, Exception) as exc:  # zipfile.BadZipFile and friends
+        raise DataError(f"{path} is not a readable .npz file ({exc.__class__.__name__}): save it with numpy.savez.") from exc
+    if "x" not in arrays:
+        raise DataError(f"{path} has arrays {sorted(arrays)} but no 'x': save the images as x=(N, H, W[, C]).")
+    x = arrays["x"]
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) < 2:
+        raise DataError(f"'x' in {path} has shape {arrays['x'].shape}: expected (N, H, W) or (N, H, W, 1 or 3) with N >= 2.")
+    x = as_uint8_images(x, f"'x' in {path}")
+    y = arrays.get("y")
+    if y is None:
+        y = np.zeros(len(x), dtype=np.int32)
+    elif y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
+        raise DataError(f"'y' in {path} must be non-negative integers of shape ({len(x)},), got {y.dtype} {y.shape}.")
+    names = arrays.get("class_names")
+    n_classes = int(y.max()) + 1
+    class_names = ([str(s) for s in names] if names is not None and len(names) >= n_classes
+                   else [str(i) for i in range(n_classes)])
+    return _split(f"npz:{path.stem}", x, y.astype(np.int32), class_names, test_fraction, seed, str(path))
+
+
+def as_uint8_images(x: np.ndarray, what: str = "images") -> np.ndarray:
+    """uint8 images as they are; floats in [0, 1] scaled to 0..255; anything else refused."""
+    if x.dtype == np.uint8:
+        return x
+    if np.issubdtype(x.dtype, np.floating):
+        if not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 1:
+            raise DataError(f"{what} are floats outside [0, 1] or not finite: scale them to [0, 1] or use uint8.")
+        return np.round(x * 255).astype(np.uint8)
+    raise DataError(f"{what} have dtype {x.dtype}: use uint8 in [0, 255] or floats in [0, 1].")

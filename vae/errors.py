@@ -1,0 +1,13 @@
+"""The project's own error: one sentence saying what is wrong and what to do."""
+
+
+class VAEError(ValueError):
+    """A problem the user can fix; its message says how."""
+
+
+class DataError(VAEError):
+    """A dataset that cannot be read or has the wrong shape."""
+
+
+class BundleError(VAEError):
+    """A bundle that is missing, damaged, or lacks what was asked of it."""
