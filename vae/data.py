@@ -10,6 +10,7 @@ import dataclasses
 import gzip
 import os
 import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -186,6 +187,8 @@ def _header_mode(path: Path) -> str | None:
 def _npz(path: Path, test_fraction: float, seed: int) -> Dataset:
     if not path.is_file():
         raise DataError(f"No file at {path}: give npz:PATH to a .npz file with an array 'x' and optionally 'y'.")
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{path} is not a readable .npz file: save it with numpy.savez.")
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}

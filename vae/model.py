@@ -196,7 +196,9 @@ class VAE(keras.Model):
         with tf.GradientTape() as tape:
             recon, kl = self.compute_terms(x, labels, training=True)
             loss = ops.mean(recon + self.config.beta * kl)
-        grads = tape.gradient(loss, self.trainable_weights)
+            # the optimizer sums gradients over replicas (tf.distribute): average them instead
+            scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
+        grads = tape.gradient(scaled, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
         self._update(recon, kl)
         return {m.name: m.result() for m in self.metrics}

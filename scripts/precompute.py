@@ -1,0 +1,240 @@
+"""Encode a dataset split and store everything the app shows in the bundle (no dataset needed afterwards).
+
+    python scripts/precompute.py pretrained/fashion_mnist                     # test split, 10,000 points
+    python scripts/precompute.py pretrained/fashion_mnist --split all         # all 70,000
+    python scripts/precompute.py /tmp/b --max-points 2000 --no-umap           # a quick look
+
+Stores posterior means and log-variances, labels, the images (uint8), reconstruction errors, measured
+attributes, PCA / t-SNE / UMAP maps with their inverses, class and attribute directions with their
+fit and edit fidelity; see vae/precomputed.py for the layout. Each step's time is printed at the end
+and kept in meta.json.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from vae.errors import VAEError  # noqa: E402
+
+BATCH = 1024
+MAX_FIT = 20000         # directions and the class probe are fitted on at most this many points
+FIDELITY_POINTS = 128   # encodings moved along each attribute direction
+FIDELITY_STEPS = 9
+FIDELITY_SPAN = 2.0     # in standard deviations of the encodings along the direction
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("bundle", help="bundle folder written by scripts/train.py")
+    p.add_argument("--split", choices=["test", "train", "all"], default="test")
+    p.add_argument("--max-points", type=int, default=None, help="a seeded random subset of the split")
+    p.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity")
+    p.add_argument("--seed", type=int, default=0, help="seed of the subset, t-SNE, UMAP and the fits")
+    p.add_argument("--tsne-backend", choices=["auto", "opentsne", "sklearn"], default="auto")
+    p.add_argument("--no-tsne", action="store_true", help="skip t-SNE")
+    p.add_argument("--no-umap", action="store_true", help="skip UMAP")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return p.parse_args(argv)
+
+
+class Timer:
+    """Collects each step's wall time in seconds."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, step: str):
+        timer = self
+
+        class _Step:
+            def __enter__(self):
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                timer.seconds[step] = round(time.perf_counter() - self.start, 2)
+        return _Step()
+
+
+def batched(fn, x, desc: str, progress: bool, batch: int = BATCH):
+    """fn over `x` in batches with a progress bar; results concatenated along the first axis."""
+    parts = [fn(x[i:i + batch], i) for i in tqdm(range(0, len(x), batch), desc=desc, unit="batch", disable=not progress)]
+    return [np.concatenate(p) for p in zip(*parts)] if isinstance(parts[0], tuple) else np.concatenate(parts)
+
+
+def load_split(meta: dict, split: str, max_points: int | None, seed: int):
+    from vae.data import load_dataset
+
+    ds = load_dataset(meta["dataset"], **{k: v for k, v in (meta.get("data_options") or {}).items() if v is not None})
+    x, y = ds.split(split)
+    index = np.arange(len(x))
+    if max_points is not None and max_points < len(x):
+        index = np.sort(np.random.default_rng(seed).choice(len(x), size=max_points, replace=False))
+        x, y = x[index], y[index]
+    return x, y.astype(np.int32), index
+
+
+def reconstruction_errors(bundle, x, mean, labels, progress):
+    """Per image: Bernoulli NLL of x under decode(mean) in nats, and mean squared error per pixel."""
+    def one(xb, i):
+        p = np.clip(bundle.decode(mean[i:i + len(xb)], labels[i:i + len(xb)] if bundle.conditional else None), 1e-6, 1 - 1e-6)
+        t = xb.astype(np.float32) / 255.0
+        bce = -(t * np.log(p) + (1 - t) * np.log1p(-p)).reshape(len(xb), -1).sum(1)
+        return bce.astype(np.float32), ((p - t) ** 2).reshape(len(xb), -1).mean(1).astype(np.float32)
+    return batched(one, x, "reconstruction errors", progress)
+
+
+def fit_projections(mean, args, notes: list, progress: bool) -> dict:
+    from vae.projection import IdentityProjection, PCAProjection, TSNEProjection, UMAPProjection
+
+    d = mean.shape[1]
+    maps = {}
+    for dims in (2, 3):
+        if d >= dims:
+            maps[f"pca{dims}"] = PCAProjection(dims).fit(mean)
+    if d == 2:
+        maps["latent"] = IdentityProjection().fit(mean)
+        notes.append("t-SNE and UMAP skipped: the latent space is 2-D and is its own map ('latent').")
+        return maps
+    if not args.no_tsne:
+        maps["tsne"] = TSNEProjection(args.perplexity, args.seed, args.tsne_backend, progress=progress).fit(mean)
+    if args.no_umap:
+        pass
+    elif UMAPProjection.available():
+        maps["umap"] = UMAPProjection(seed=None if len(mean) > 20000 else args.seed, progress=progress).fit(mean)
+    else:
+        notes.append("UMAP skipped: umap-learn is not installed (pip install umap-learn).")
+    return maps
+
+
+def fit_directions(mean, labels, attributes, class_names, seed, progress):
+    """Class (one-versus-rest), class-to-class and attribute directions, plus a linear class probe."""
+    from vae import latent
+    from vae.precomputed import Direction
+
+    pick = np.arange(len(mean))
+    if len(mean) > MAX_FIT:
+        pick = np.random.default_rng(seed).choice(len(mean), MAX_FIT, replace=False)
+    z, y = mean[pick], labels[pick]
+    classes = [c for c in range(len(class_names)) if (y == c).sum() >= 2]
+    directions, probe = [], {}
+    if len(classes) >= 2:
+        keep = np.isin(y, classes)
+        clf = latent.linear_classifier(z[keep], y[keep], seed)
+        train, test = latent._holdout(int(keep.sum()), 0.2, seed)
+        held = latent.linear_classifier(z[keep][train], y[keep][train], seed)
+        coef = np.zeros((len(class_names), z.shape[1]), np.float32)
+        intercept = np.full(len(class_names), -1e9, np.float32)  # classes never seen are never predicted
+        coef[clf.classes_], intercept[clf.classes_] = clf.coef_, clf.intercept_
+        probe = {"coef": coef, "intercept": intercept,
+                 "accuracy": float(np.mean(held.predict(z[keep][test]) == y[keep][test])), "held_out": int(len(test))}
+        for c in tqdm(classes, desc="class directions", disable=not progress):
+            v, fit = latent.class_direction(z, y, c, seed=seed)
+            directions.append(Direction(f"class: {class_names[c]}", "class", v, fit, {}))
+        pairs = [(a, b) for a in classes for b in classes if a < b]
+        for a, b in tqdm(pairs, desc="class-to-class directions", disable=not progress):
+            v, fit = latent.class_direction(z, y, b, other=a, seed=seed)  # points from a towards b
+            directions.append(Direction(f"{class_names[a]} -> {class_names[b]}", "class_pair", v, fit, {}))
+            directions.append(Direction(f"{class_names[b]} -> {class_names[a]}", "class_pair", -v, fit, {}))
+    for name, values in attributes.items():
+        v, fit = latent.attribute_direction(z, values[pick], seed=seed)
+        directions.append(Direction(name, "attribute", v, fit, {}))
+    return directions, probe
+
+
+def measure_fidelity(bundle, directions, mean, labels, probe, digits, invert, seed, progress) -> None:
+    """Fill each attribute direction's fidelity: decode moved points and measure the attribute again."""
+    from vae import attributes, latent
+
+    predict = (lambda m: (m @ probe["coef"].T + probe["intercept"]).argmax(1)) if probe else None
+    for direction in tqdm([x for x in directions if x.kind == "attribute"], desc="edit fidelity", disable=not progress):
+        span = FIDELITY_SPAN * float(np.std(mean @ direction.vector))
+        direction.fidelity = latent.edit_fidelity(
+            bundle.decode, lambda imgs, n=direction.name: attributes.measure(imgs, digits, invert)[n], mean,
+            direction.vector, span, FIDELITY_STEPS, FIDELITY_POINTS,
+            encode=lambda imgs, *y: bundle.encode(imgs, *y)[0], probe=predict,
+            labels=labels if bundle.conditional else None, seed=seed)
+
+
+def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsne_backend="auto",
+               no_tsne=False, no_umap=False, progress=True) -> dict:
+    """Compute and store everything; returns the step timings in seconds."""
+    from vae import attributes as attrs
+    from vae.bundle import load_bundle, sha256
+    from vae.precomputed import Precomputed, save_precomputed
+
+    args = argparse.Namespace(perplexity=perplexity, seed=seed, tsne_backend=tsne_backend, no_tsne=no_tsne, no_umap=no_umap)
+    timer, notes, total = Timer(), [], time.perf_counter()
+    with timer("load bundle and data"):
+        bundle = load_bundle(path)
+        meta = bundle.meta
+        if "dataset" not in meta:
+            raise VAEError(f"meta.json in {path} names no dataset: retrain the bundle with scripts/train.py.")
+        x, labels, index = load_split(meta, split, max_points, seed)
+        if x.shape[1:] != bundle.image_shape:
+            raise VAEError(f"The {meta['dataset']} images are {x.shape[1:]} but the model expects {bundle.image_shape}: "
+                           "give the bundle's dataset options (image size, channels) when training.")
+    class_names = list(bundle.class_names)
+    with timer("encode"):
+        cond = labels if bundle.conditional else None
+        mean, logvar = batched(lambda xb, i: bundle.encode(xb, None if cond is None else cond[i:i + len(xb)]),
+                               x, f"encode {len(x)} images", progress)
+    with timer("reconstruction errors"):
+        recon_error, recon_mse = reconstruction_errors(bundle, x, mean, labels, progress)
+    with timer("attributes"):
+        digits = attrs.is_digit_dataset(meta["dataset"], class_names)
+        invert = attrs.background_is_light(x)
+        measured = {}
+        for start in tqdm(range(0, len(x), attrs.CHUNK), desc="attributes", disable=not progress):
+            for k, v in attrs.measure(x[start:start + attrs.CHUNK], digits, invert).items():
+                measured.setdefault(k, []).append(v)
+        measured = {k: np.concatenate(v) for k, v in measured.items()}
+    with timer("projections"):
+        maps = fit_projections(mean, args, notes, progress)
+    with timer("directions"):
+        directions, probe = fit_directions(mean, labels, measured, class_names, seed, progress)
+    with timer("edit fidelity"):
+        measure_fidelity(bundle, directions, mean, labels, probe, digits, invert, seed, progress)
+    kl = 0.5 * (mean.astype(np.float64) ** 2 + np.exp(logvar) - 1.0 - logvar)  # (N, d) closed form
+    info = {"dataset": meta["dataset"], "seed": seed, "skipped": notes, "model_sha256": sha256(bundle.path / "model.keras"),
+            "attribute_options": {"digits": digits, "invert": invert, "threshold": attrs.THRESHOLD},
+            "recon_error_unit": "nats (Bernoulli negative log-likelihood of the image under decode(mean))",
+            "fidelity_settings": {"points": FIDELITY_POINTS, "steps": FIDELITY_STEPS, "span_std": FIDELITY_SPAN}}
+    pre = Precomputed(split=split, mean=mean, logvar=logvar, labels=labels, images=x, recon_error=recon_error,
+                      attributes=measured, attribute_info={k: attrs.INFO[k] for k in measured}, projections=maps,
+                      directions=directions, latent_std=mean.std(0), kl_per_dim=kl.mean(0).astype(np.float32),
+                      info=info, missing=[], index=index, recon_mse=recon_mse, class_probe=probe)
+    with timer("save"):
+        timings = timer.seconds
+        save_precomputed(path, pre, {"timings": {**timings, "total": round(time.perf_counter() - total, 2)}})
+    timings["total"] = round(time.perf_counter() - total, 2)
+    return timings, notes
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        timings, notes = precompute(args.bundle, args.split, args.max_points, args.perplexity, args.seed,
+                                    args.tsne_backend, args.no_tsne, args.no_umap, progress=not args.no_progress)
+    except VAEError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for note in notes:
+        print(note)
+    print("\nstep                        seconds")
+    for step, seconds in timings.items():
+        print(f"{step:<26} {seconds:>9.2f}")
+    print(f"\nSaved into {args.bundle}. Now: streamlit run app.py")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

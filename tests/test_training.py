@@ -1,0 +1,66 @@
+"""Training: the loss goes down, a killed run resumes, divergence stops cleanly, bad arguments are refused."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT
+from vae.training import TrainConfig, TrainingDiverged, train
+from vae.errors import VAEError
+
+TRAIN = [sys.executable, str(ROOT / "scripts" / "train.py")]
+TINY = ["--dataset", "digits", "--latent-dim", "2", "--hidden-units", "32", "--batch-size", "64", "--no-jit",
+        "--no-evaluate", "--quiet"]
+
+
+def test_short_training_lowers_validation_loss(tiny_bundle_dir):
+    history = json.loads((tiny_bundle_dir / "history.json").read_text())
+    assert len(history["val_loss"]) == 4
+    assert history["val_loss"][-1] < history["val_loss"][0] - 1.0
+    assert {"loss", "reconstruction", "kl", "val_reconstruction", "val_kl", "seconds"} <= set(history)
+
+
+def test_divergence_stops_with_a_clear_message(tmp_path):
+    cfg = TrainConfig(dataset="digits", latent_dim=2, epochs=3, lr=1e9, lr_schedule="constant", hidden_units=32,
+                      jit_compile=False)
+    with pytest.raises(TrainingDiverged, match="lower --lr"):
+        train(cfg, tmp_path / "run", verbose=0)
+
+
+@pytest.mark.parametrize("args,fragment", [(["--latent-dim", "0"], "latent-dim"), (["--beta", "-1"], "beta"),
+                                           (["--epochs", "0"], "epochs"), (["--lr", "-1"], "lr")])
+def test_cli_refuses_out_of_range_arguments(tmp_path, args, fragment):
+    r = subprocess.run(TRAIN + TINY + ["--out", str(tmp_path / "b")] + args, capture_output=True, text=True,
+                       cwd=ROOT, timeout=120)
+    assert r.returncode != 0 and fragment in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_config_refuses_bad_values():
+    with pytest.raises(VAEError, match="val-fraction"):
+        TrainConfig(val_fraction=1.5)
+
+
+def test_killed_run_resumes_from_last_completed_epoch(tmp_path):
+    out, run = tmp_path / "bundle", tmp_path / "run"
+    cmd = TRAIN + TINY + ["--out", str(out), "--run-dir", str(run), "--epochs", "60"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    state = run / "state.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (state.exists() and json.loads(state.read_text())["epoch"] >= 2):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = json.loads(state.read_text())["epoch"]
+    assert 2 <= done < 60 and not out.exists()
+    r = subprocess.run(TRAIN + TINY + ["--out", str(out), "--run-dir", str(run), "--epochs", str(done + 2), "--resume"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert f"Resuming {run} after epoch {done}" in r.stdout
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["loss"]) == done + 2  # the finished epochs were kept, not repeated

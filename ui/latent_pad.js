@@ -1,0 +1,241 @@
+// The latent pad: a square over the current map's plane. Dragging its handle sends the map point
+// to Python while the pointer moves (flow-controlled: the next point leaves when the server has
+// acknowledged the previous one, so the image never lags behind a queue). The same code marks the
+// current point, an interpolation path and A/B marks on the big Plotly map, without touching the
+// figure (an SVG laid over the chart), and turns a click on empty map space into a new point.
+const STATES = new WeakMap();
+const SVGNS = "http://www.w3.org/2000/svg";
+const RESEND_AFTER_MS = 400; // an unacknowledged point is given up on after this long
+
+function log(kind, rec) {
+  // a small ring buffer the browser benchmark reads (scripts/benchmark.py --browser)
+  const w = window;
+  w.__latentPad = w.__latentPad || { sent: [] };
+  const buf = w.__latentPad[kind] || (w.__latentPad[kind] = []);
+  buf.push(rec);
+  if (buf.length > 2000) buf.splice(0, buf.length - 2000);
+}
+
+function toUnit(b, p) { // map point -> [0, 1000] svg units, y down
+  return [((p[0] - b[0]) / (b[1] - b[0])) * 1000, ((b[3] - p[1]) / (b[3] - b[2])) * 1000];
+}
+
+function fromEvent(s, e) {
+  const r = s.pad.getBoundingClientRect();
+  const b = s.data.bounds;
+  const u = Math.min(Math.max((e.clientX - r.left) / r.width, 0), 1);
+  const v = Math.min(Math.max((e.clientY - r.top) / r.height, 0), 1);
+  return [b[0] + u * (b[1] - b[0]), b[3] - v * (b[3] - b[2])];
+}
+
+function send(s, pos, dragging, source) {
+  const t = performance.now();
+  if (s.inflight && t - s.sentAt < RESEND_AFTER_MS) {
+    s.pending = { pos, dragging, source };
+    clearTimeout(s.timer);
+    s.timer = setTimeout(() => flush(s, true), RESEND_AFTER_MS - (t - s.sentAt) + 5);
+    return;
+  }
+  s.pending = null;
+  s.seq += 1;
+  s.inflight = s.seq;
+  s.sentAt = t;
+  log("sent", { seq: s.seq, t });
+  s.set("point", { x: pos[0], y: pos[1], seq: s.seq, dragging, source });
+}
+
+function flush(s, timedOut) {
+  if (timedOut) s.inflight = 0;
+  if (!s.inflight && s.pending) { const p = s.pending; send(s, p.pos, p.dragging, p.source); }
+}
+
+function svgEl(tag, attrs, parent) {
+  const el = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  if (parent) parent.appendChild(el);
+  return el;
+}
+
+function drawPad(s) {
+  const svg = s.pad.querySelector("svg");
+  const b = s.data.bounds;
+  const path = (s.data.path || []).map((p) => toUnit(b, p).map((v) => v.toFixed(1)).join(",")).join(" ");
+  svg.querySelector(".lp-path").setAttribute("points", path);
+  const marks = svg.querySelector(".lp-marks");
+  marks.replaceChildren();
+  for (const m of s.data.marks || []) {
+    const [u, v] = toUnit(b, [m.x, m.y]);
+    svgEl("circle", { cx: u, cy: v, r: 14, class: "lp-mark" }, marks);
+    const t = svgEl("text", { x: u + 18, y: v + 10, class: "lp-mark-label" }, marks);
+    t.textContent = m.label;
+  }
+  if (!s.pos) return;
+  const [u, v] = toUnit(b, s.pos);
+  svg.querySelector(".lp-h").setAttribute("y1", v); svg.querySelector(".lp-h").setAttribute("y2", v);
+  svg.querySelector(".lp-v").setAttribute("x1", u); svg.querySelector(".lp-v").setAttribute("x2", u);
+  const h = svg.querySelector(".lp-handle");
+  h.setAttribute("cx", u); h.setAttribute("cy", v);
+  const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
+  const ax = s.data.axes || ["x", "y"];
+  s.readout.textContent = `${ax[0]} ${fmt(s.pos[0])}   ${ax[1]} ${fmt(s.pos[1])}`;
+}
+
+// ------------------------------------------------------------------ the overlay on the big map
+
+function mapGraph(s) {
+  const key = s.data.map_key;
+  return key ? document.querySelector(`.st-key-${key} .js-plotly-plot`) : null;
+}
+
+function attachMap(s) {
+  const gd = mapGraph(s);
+  if (s.map && s.map.gd === gd && gd && gd.contains(s.map.svg)) return;
+  detachMap(s);
+  if (!gd || typeof gd.on !== "function") return;
+  if (getComputedStyle(gd).position === "static") gd.style.position = "relative";
+  const svg = svgEl("svg", { class: "latent-pad-overlay" });
+  svg.style.cssText = "position:absolute;left:0;top:0;width:100%;height:100%;pointer-events:none;overflow:visible;z-index:5";
+  const path = svgEl("polyline", { fill: "none", stroke: "#111", "stroke-width": 2, "stroke-dasharray": "5 3" }, svg);
+  const marks = svgEl("g", {}, svg);
+  const ring = svgEl("circle", { r: 9, fill: "none", stroke: "#fff", "stroke-width": 4 }, svg);
+  const dot = svgEl("circle", { r: 9, fill: "none", stroke: "#e5484d", "stroke-width": 2.5 }, svg);
+  const centre = svgEl("circle", { r: 2.5, fill: "#e5484d" }, svg);
+  gd.appendChild(svg);
+  const redraw = () => drawMap(s);
+  const click = (ev) => {
+    // layout.clickanywhere makes Plotly report clicks on empty space too: points is then empty
+    if (ev && (!ev.points || ev.points.length === 0) && ev.xvals && ev.yvals && ev.xvals.length) {
+      const x = Number(ev.xvals[0]), y = Number(ev.yvals[0]);
+      if (Number.isFinite(x) && Number.isFinite(y)) {
+        s.pos = [x, y];
+        drawPad(s); drawMap(s);
+        send(s, s.pos, false, "map");
+      }
+    }
+  };
+  gd.on("plotly_afterplot", redraw);
+  gd.on("plotly_relayout", redraw);
+  gd.on("plotly_click", click);
+  s.map = { gd, svg, path, marks, ring, dot, centre, redraw, click };
+  drawMap(s);
+}
+
+function detachMap(s) {
+  if (!s.map) return;
+  const { gd, svg, redraw, click } = s.map;
+  if (gd && gd.removeListener) {
+    gd.removeListener("plotly_afterplot", redraw);
+    gd.removeListener("plotly_relayout", redraw);
+    gd.removeListener("plotly_click", click);
+  }
+  svg.remove();
+  s.map = null;
+}
+
+function drawMap(s) {
+  const m = s.map;
+  if (!m) return;
+  const fl = m.gd._fullLayout;
+  const xa = fl && fl.xaxis, ya = fl && fl.yaxis;
+  if (!xa || !ya || !xa.l2p || !ya.l2p) return;
+  const px = (x) => xa._offset + xa.l2p(x), py = (y) => ya._offset + ya.l2p(y);
+  const inside = (a, b) => a >= xa._offset - 1 && a <= xa._offset + xa._length + 1 && b >= ya._offset - 1 && b <= ya._offset + ya._length + 1;
+  const pts = (s.data.path || []).map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(" ");
+  m.path.setAttribute("points", pts);
+  m.marks.replaceChildren();
+  for (const mk of s.data.marks || []) {
+    const a = px(mk.x), b = py(mk.y);
+    if (!inside(a, b)) continue;
+    svgEl("circle", { cx: a, cy: b, r: 6, fill: "#111", stroke: "#fff", "stroke-width": 2 }, m.marks);
+    const t = svgEl("text", { x: a + 9, y: b - 7, "font-size": 13, "font-weight": 700, fill: "#111",
+      stroke: "#fff", "stroke-width": 3, "paint-order": "stroke" }, m.marks);
+    t.textContent = mk.label;
+  }
+  const show = s.pos && inside(px(s.pos[0]), py(s.pos[1]));
+  for (const c of [m.ring, m.dot, m.centre]) {
+    c.style.display = show ? "" : "none";
+    if (show) { c.setAttribute("cx", px(s.pos[0])); c.setAttribute("cy", py(s.pos[1])); }
+  }
+}
+
+// ------------------------------------------------------------------------------------ entry
+
+function listen(s) {
+  // Bound once per mounted pad: Streamlit calls the default export again on every data update
+  // and runs the returned cleanup only when the pad leaves the page.
+  const pad = s.pad, ac = new AbortController(), opts = { signal: ac.signal };
+  pad.addEventListener("pointerdown", (e) => {
+    if (s.data.disabled || e.button !== 0) return;
+    e.preventDefault();
+    pad.setPointerCapture(e.pointerId);
+    pad.focus({ preventScroll: true });
+    s.dragging = true;
+    s.pos = fromEvent(s, e);
+    drawPad(s); drawMap(s);
+    send(s, s.pos, true, "pad");
+  }, opts);
+  pad.addEventListener("pointermove", (e) => {
+    if (!s.dragging) return;
+    s.pos = fromEvent(s, e);
+    log("move", { t: performance.now() });
+    drawPad(s); drawMap(s);
+    send(s, s.pos, true, "pad");
+  }, opts);
+  const end = (e) => {
+    if (!s.dragging) return;
+    s.dragging = false;
+    if (e.type === "pointerup") s.pos = fromEvent(s, e);
+    drawPad(s); drawMap(s);
+    send(s, s.pos, false, "pad");
+  };
+  pad.addEventListener("pointerup", end, opts);
+  pad.addEventListener("pointercancel", end, opts);
+  pad.addEventListener("keydown", (e) => {
+    const steps = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    const st = steps[e.key];
+    if (!st || !s.pos || s.data.disabled) return;
+    e.preventDefault();
+    const b = s.data.bounds, f = e.shiftKey ? 0.1 : 0.02;
+    s.pos = [Math.min(Math.max(s.pos[0] + st[0] * f * (b[1] - b[0]), b[0]), b[1]),
+             Math.min(Math.max(s.pos[1] + st[1] * f * (b[3] - b[2]), b[2]), b[3])];
+    drawPad(s); drawMap(s);
+    send(s, s.pos, false, "pad");
+  }, opts);
+  // the chart may be redrawn or replaced (new projection, colouring): re-attach when it changes
+  const poll = setInterval(() => attachMap(s), 700);
+  return () => { ac.abort(); clearInterval(poll); clearTimeout(s.timer); detachMap(s); };
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  const pad = parentElement.querySelector(".lp-pad");
+  if (!pad || !data) return undefined;
+  let s = STATES.get(parentElement);
+  const fresh = !s;
+  if (fresh) {
+    s = { seq: Number(data.ack) || 0, inflight: 0, sentAt: 0, pending: null, dragging: false,
+          rev: null, pos: null, timer: null, map: null };
+    STATES.set(parentElement, s);
+  }
+  s.data = data; s.set = setStateValue; s.pad = pad;
+  s.readout = parentElement.querySelector(".lp-readout");
+  pad.classList.toggle("lp-disabled", !!data.disabled);
+  const bg = pad.querySelector(".lp-bg");
+  if ((bg.getAttribute("src") || "") !== (data.bg || "")) bg.setAttribute("src", data.bg || "");
+  bg.style.display = data.bg ? "" : "none";
+  if (data.rev !== s.rev) { // Python moved the point (slider, reset, sample, click): follow it
+    s.rev = data.rev;
+    if (!s.dragging && data.point) s.pos = data.point.slice();
+  }
+  if (s.inflight && Number(data.ack) >= s.inflight) { s.inflight = 0; log("ack", { seq: Number(data.ack), t: performance.now() }); }
+  flush(s, false);
+  drawPad(s);
+  attachMap(s);
+  drawMap(s);
+  if (fresh) {
+    const stop = listen(s);
+    s.cleanup = () => { stop(); STATES.delete(parentElement); };
+  }
+  return s.cleanup; // every call returns it: Streamlit keeps only the latest one for the unmount
+
+}

@@ -1,0 +1,81 @@
+"""The latent pad: a Streamlit components-v2 widget to drag a point over the current map, live.
+
+Streamlit's own slider reports only on release; this pad reports while the pointer moves. Its
+JavaScript (latent_pad.js) sends {"x", "y", "seq", "dragging", "source"} with `setStateValue`,
+which reruns the fragment the pad lives in. It sends the next point only once the server has
+acknowledged the previous one (`ack` in the data it gets back), so the decoded image follows the
+pointer instead of a backlog. The same script draws the current point, a path and marks over the
+big Plotly map (an SVG laid on top, so the figure itself never changes) and reports clicks on the
+map's empty space (layout.clickanywhere) as points with source "map".
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+_HTML = """
+<div class="lp">
+  <div class="lp-pad" tabindex="0" role="slider" aria-label="Latent pad: drag to move through the map">
+    <img class="lp-bg" alt="" draggable="false">
+    <svg viewBox="0 0 1000 1000" preserveAspectRatio="none">
+      <polyline class="lp-path" points=""></polyline>
+      <g class="lp-marks"></g>
+      <line class="lp-h lp-cross" x1="0" x2="1000" y1="-10" y2="-10"></line>
+      <line class="lp-v lp-cross" y1="0" y2="1000" x1="-10" x2="-10"></line>
+      <circle class="lp-handle" cx="-100" cy="-100" r="26"></circle>
+    </svg>
+  </div>
+  <div class="lp-readout"></div>
+</div>
+"""
+
+_CSS = """
+.lp { font-family: var(--st-font); color: var(--st-text-color); user-select: none; }
+.lp-pad { position: relative; width: 100%; aspect-ratio: 1 / 1; border-radius: 8px; overflow: hidden;
+  border: 1px solid var(--st-border-color); background: var(--st-secondary-background-color);
+  cursor: crosshair; touch-action: none; outline: none; }
+.lp-pad:focus-visible { box-shadow: 0 0 0 2px var(--st-primary-color); }
+.lp-pad.lp-disabled { cursor: not-allowed; opacity: .6; }
+.lp-bg { position: absolute; inset: 0; width: 100%; height: 100%; image-rendering: auto; pointer-events: none; }
+.lp-pad svg { position: absolute; inset: 0; width: 100%; height: 100%; overflow: visible; }
+.lp-cross { stroke: var(--st-text-color); stroke-opacity: .35; stroke-width: 2; vector-effect: non-scaling-stroke; }
+.lp-handle { fill: #e5484d; fill-opacity: .25; stroke: #e5484d; stroke-width: 2.5; vector-effect: non-scaling-stroke; cursor: grab; }
+.lp-path { fill: none; stroke: var(--st-text-color); stroke-width: 2; stroke-dasharray: 5 3; vector-effect: non-scaling-stroke; }
+.lp-mark { fill: var(--st-text-color); stroke: var(--st-background-color); stroke-width: 2; vector-effect: non-scaling-stroke; }
+.lp-mark-label { font-size: 44px; font-weight: 700; fill: var(--st-text-color); }
+.lp-readout { font-size: 0.8rem; opacity: .75; margin-top: 4px; font-variant-numeric: tabular-nums; min-height: 1.2em; }
+"""
+
+_JS = (Path(__file__).with_name("latent_pad.js")).read_text(encoding="utf-8")
+
+_component = st.components.v2.component("latent_explorer.latent_pad", html=_HTML, css=_CSS, js=_JS)
+
+
+def latent_pad(key: str, *, bounds, point, rev: int, ack: int, on_change, background: str = "",
+               axes=("x", "y"), map_key: str | None = None, path=(), marks=(), disabled: bool = False):
+    """Mount the pad. Returns its state ({"point": {...}} once moved); `on_change` runs on each new point.
+
+    bounds: (x0, x1, y0, y1) of the pad in map units; point: (x, y) where Python last put the handle,
+    adopted by the browser whenever `rev` changes; ack: the seq of the last point the server handled.
+    """
+    data = {
+        "bounds": [float(v) for v in bounds],
+        "point": [float(point[0]), float(point[1])],
+        "rev": int(rev),
+        "ack": int(ack),
+        "bg": background,
+        "axes": list(axes),
+        "map_key": map_key,
+        "path": [[float(p[0]), float(p[1])] for p in path],
+        "marks": [{"x": float(m["x"]), "y": float(m["y"]), "label": str(m["label"])} for m in marks],
+        "disabled": bool(disabled),
+    }
+    return _component(key=key, data=data, on_point_change=on_change)
+
+
+def pad_point(key: str) -> dict | None:
+    """The last point the pad reported ({"x", "y", "seq", "dragging", "source"}), or None."""
+    state = st.session_state.get(key)
+    point = state.get("point") if hasattr(state, "get") else None
+    return point if isinstance(point, dict) else None

@@ -1,0 +1,294 @@
+"""Latent-space operations: interpolation, traversal, sampling, neighbours, attribute directions.
+
+    from vae import latent
+    path = latent.slerp(z_a, z_b, 8)                              # (8, d)
+    v, fit = latent.class_direction(means, labels, cls=7)          # unit (d,), {"accuracy": ...}
+    edits = latent.traverse(z, v, [-2, 0, 2])                      # (3, d)
+
+Directions follow InterFaceGAN (Shen et al. 2020): the unit normal of a linear classifier's
+separating hyperplane for a class, a linear regression's coefficient for a measured attribute,
+and conditional editing by projecting other directions out. `direction_from_sets` is Latent Space
+Cartography's (Liu et al. 2019) mean of one selection minus the mean of another.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import VAEError
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+# ---------------------------------------------------------------------------- moving and sampling
+
+def lerp(a, b, n: int) -> np.ndarray:
+    """n points on the straight line from a to b, both ends included: (n, d)."""
+    t = np.linspace(0.0, 1.0, n, dtype=np.float32)[:, None]
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    return ((1 - t) * a + t * b).astype(np.float32)
+
+
+def slerp(a, b, n: int) -> np.ndarray:
+    """n points on the great-circle arc from a to b, norms interpolated linearly: (n, d).
+
+    Under a Gaussian prior typical points lie near a sphere; the straight line between two of them
+    passes closer to the origin than any typical point, the arc does not.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    if na < 1e-12 or nb < 1e-12:
+        return lerp(a, b, n)
+    ua, ub = a / na, b / nb
+    omega = math.acos(float(np.clip(ua @ ub, -1.0, 1.0)))
+    if omega < 1e-6:
+        return lerp(a, b, n)
+    if math.pi - omega < 1e-6:  # opposite: any great circle works; take one through a fixed helper axis
+        helper = np.eye(len(a))[np.argmin(np.abs(ua))]
+        ub_perp = helper - (helper @ ua) * ua
+        ub_perp /= np.linalg.norm(ub_perp)
+        unit = np.cos(omega * t) * ua + np.sin(omega * t) * ub_perp
+    else:
+        unit = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / math.sin(omega)
+    return (unit * ((1 - t) * na + t * nb)).astype(np.float32)
+
+
+def traverse(z, direction, values) -> np.ndarray:
+    """z moved by each of `values` along `direction` (a vector, or an int for one latent dimension): (len(values), d)."""
+    z = np.asarray(z, np.float32).reshape(-1)
+    if isinstance(direction, (int, np.integer)):
+        if not 0 <= direction < len(z):
+            raise VAEError(f"latent dimension {direction} does not exist: use 0 to {len(z) - 1}.")
+        direction = np.eye(len(z), dtype=np.float32)[direction]
+    v = np.asarray(direction, np.float32).reshape(-1)
+    if v.shape != z.shape:
+        raise VAEError(f"direction has length {len(v)}, the latent vector {len(z)}.")
+    return (z[None, :] + np.asarray(values, np.float32).reshape(-1, 1) * v[None, :]).astype(np.float32)
+
+
+def sample_prior(n: int, d: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+    """n draws from N(0, temperature^2 I): (n, d) float32. Lower temperature: more typical samples."""
+    rng = np.random.default_rng(seed)
+    return (temperature * rng.standard_normal((n, d))).astype(np.float32)
+
+
+def nearest(z, means, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and Euclidean distances of the k nearest rows of `means`, closest first.
+
+    z (d,) gives (k,) arrays; z (M, d) gives (M, k).
+    """
+    means = np.asarray(means, np.float32)
+    z = np.asarray(z, np.float32)
+    single = z.ndim == 1
+    q = z[None] if single else z
+    k = min(k, len(means))
+    # |q - m|^2 = |q|^2 - 2 q.m + |m|^2, (M, N)
+    d2 = (q ** 2).sum(1)[:, None] - 2 * q @ means.T + (means ** 2).sum(1)[None, :]
+    idx = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(means) else np.tile(np.arange(len(means)), (len(q), 1))
+    part = np.take_along_axis(d2, idx, axis=1)
+    order = np.argsort(part, axis=1)
+    idx = np.take_along_axis(idx, order, axis=1)
+    dist = np.sqrt(np.maximum(np.take_along_axis(part, order, axis=1), 0.0))
+    return (idx[0], dist[0]) if single else (idx, dist)
+
+
+# ------------------------------------------------------------------------------------ directions
+
+def unit(v) -> np.ndarray:
+    v = np.asarray(v, np.float64).reshape(-1)
+    norm = np.linalg.norm(v)
+    if not np.isfinite(norm) or norm < 1e-12:
+        raise VAEError("The direction has zero length: choose two different sets of points or another attribute.")
+    return (v / norm).astype(np.float32)
+
+
+def orthogonalize(direction, others) -> np.ndarray:
+    """`direction` with the span of `others` projected out, renormalised (InterFaceGAN conditional editing)."""
+    v = np.asarray(direction, np.float64).reshape(-1)
+    others = np.asarray(others, np.float64).reshape(-1, len(v))
+    if len(others):
+        u, s, _ = np.linalg.svd(others.T, full_matrices=False)
+        q = u[:, s > 1e-9 * max(s.max(), 1e-300)]  # (d, rank) orthonormal basis of the others' span
+        v = v - q @ (q.T @ v)
+    try:
+        return unit(v)
+    except VAEError:
+        raise VAEError("The direction lies in the span of the ones to keep fixed: nothing is left to move along.") from None
+
+
+def direction_from_sets(means_a, means_b) -> np.ndarray:
+    """Unit vector from the centroid of selection A to the centroid of selection B."""
+    a, b = np.asarray(means_a, np.float64), np.asarray(means_b, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or not len(a) or not len(b):
+        raise VAEError("Select at least one point in each of the two sets.")
+    return unit(b.mean(0) - a.mean(0))
+
+
+def _holdout(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = max(1, int(round(n * fraction)))
+    return order[n_test:], order[:n_test]
+
+
+def linear_classifier(x, y, seed: int = 0):
+    from sklearn.linear_model import LogisticRegression
+
+    # Newton-Cholesky: a handful of iterations on these few dimensions, 5-10x faster than lbfgs
+    return LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=200, random_state=seed).fit(x, y)
+
+
+def standardise(means) -> tuple[np.ndarray, np.ndarray]:
+    """Means scaled to unit variance per dimension, (N, d), and the per-dimension std, (d,)."""
+    means = np.asarray(means, np.float64)
+    sd = means.std(0)
+    return (means - means.mean(0)) / np.where(sd > 1e-12, sd, 1.0), sd
+
+
+def class_direction(means, labels, cls: int, other: int | None = None, holdout: float = 0.2, seed: int = 0):
+    """Normal of the hyperplane separating class `cls` from the rest (or from class `other`).
+
+    InterFaceGAN takes the normal in an isotropic latent space. A VAE's aggregate posterior is not
+    isotropic (inactive dimensions barely vary, and the decoder ignores them), so the classifier is
+    fitted on standardised means and its normal is mapped back to a latent displacement (times the
+    per-dimension std). Returns (unit vector pointing towards `cls`, fit) with held-out accuracy,
+    balanced accuracy and mean_gap: how far apart, along the vector, the two groups' means lie.
+    """
+    labels = np.asarray(labels)
+    keep = np.ones(len(labels), bool) if other is None else np.isin(labels, [cls, other])
+    u, sd = standardise(means)
+    x, u, y = np.asarray(means, np.float64)[keep], u[keep], (labels[keep] == cls).astype(int)
+    if y.min() == y.max():
+        raise VAEError(f"Class {cls} needs both examples and counter-examples among the encodings.")
+    train, test = _holdout(len(x), holdout, seed)
+    if np.unique(y[train]).size < 2:
+        train = test = np.arange(len(x))
+    clf = linear_classifier(u[train], y[train], seed)
+    v = unit(sd * clf.coef_[0])
+    pred = clf.predict(u[test])
+    recall = [np.mean(pred[y[test] == c] == c) for c in (0, 1) if np.any(y[test] == c)]
+    gap = float(x[y == 1].mean(0) @ v - x[y == 0].mean(0) @ v)
+    return v, {"accuracy": float(np.mean(pred == y[test])), "balanced_accuracy": float(np.mean(recall)),
+               "mean_gap": gap, "held_out": int(len(test))}
+
+
+def attribute_direction(means, values, holdout: float = 0.2, seed: int = 0):
+    """Unit vector along which a measured attribute grows, by linear regression on the means.
+
+    Fitted on standardised means like `class_direction`. Returns (vector, fit): r2 of the regression
+    on held-out points, and slope and r2_along of the attribute against the position along the vector
+    alone (slope: the attribute's change per unit step, in its own unit).
+    """
+    from sklearn.linear_model import Ridge
+
+    z, values = np.asarray(means, np.float64), np.asarray(values, np.float64)
+    u, sd = standardise(z)
+    train, test = _holdout(len(z), holdout, seed)
+    reg = Ridge(alpha=1e-3).fit(u[train], values[train])
+    v = unit(sd * reg.coef_)
+    along = z @ v
+    slope, intercept = np.polyfit(along[train], values[train], 1) if np.ptp(along[train]) > 0 else (0.0, 0.0)
+    return v, {"r2": _r2(values[test], reg.predict(u[test])), "slope": float(slope),
+               "r2_along": _r2(values[test], slope * along[test] + intercept), "held_out": int(len(test))}
+
+
+def _r2(true, pred) -> float:
+    total = ((true - true.mean()) ** 2).sum()
+    return float(1 - ((true - pred) ** 2).sum() / total) if total > 0 else 0.0
+
+
+# ---------------------------------------------------------------------------------- off-manifold
+
+def log_prior(z) -> np.ndarray:
+    """log N(z; 0, I) in nats, (M,)."""
+    z = np.atleast_2d(np.asarray(z, np.float64))
+    return -0.5 * (z.shape[1] * LOG_2PI + (z ** 2).sum(1))
+
+
+def manifold_reference(means, k: int = 5, sample: int = 2000, seed: int = 0) -> dict:
+    """What is typical among the encodings: sorted k-NN distances (of a sample) and prior log-densities."""
+    means = np.asarray(means, np.float32)
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(means), size=min(sample, len(means)), replace=False)
+    _, dist = nearest(means[pick], means, min(k + 1, len(means)))
+    knn = np.sort(dist[:, 1:].mean(1)) if dist.shape[1] > 1 else np.zeros(1)  # column 0 is the point itself
+    return {"k": k, "knn_sorted": knn, "log_prior_sorted": np.sort(log_prior(means))}
+
+
+def off_manifold(z, means, k: int = 5, reference: dict | None = None) -> dict:
+    """How far z lies from the encodings, compared with how far encodings lie from each other.
+
+    Returns knn_distance (mean distance to the k nearest encodings), ratio (that over the median among
+    encodings), percentile (share of encodings whose own k-NN distance is smaller, 0-100), verdict
+    ("typical" below the 90th percentile, "unusual" below the 99th, else "far off"), log_prior (nats)
+    and log_prior_percentile (share of encodings with a lower prior density). Scalars for one z (d,),
+    arrays for z (M, d). Pass `reference` from `manifold_reference` to make repeated calls cheap.
+    """
+    ref = reference or manifold_reference(means, k)
+    z = np.asarray(z, np.float32)
+    single = z.ndim == 1
+    q = np.atleast_2d(z)
+    _, dist = nearest(q, means, ref["k"])
+    knn = dist.mean(1)
+    typical = float(np.median(ref["knn_sorted"]))
+    pct = 100.0 * np.searchsorted(ref["knn_sorted"], knn, side="right") / len(ref["knn_sorted"])
+    lp = log_prior(q)
+    lp_pct = 100.0 * np.searchsorted(ref["log_prior_sorted"], lp, side="left") / len(ref["log_prior_sorted"])
+    verdict = np.where(pct < 90, "typical", np.where(pct < 99, "unusual", "far off"))
+    out = {"knn_distance": knn, "typical_distance": typical, "ratio": knn / max(typical, 1e-12),
+           "percentile": pct, "verdict": verdict, "log_prior": lp, "log_prior_percentile": lp_pct}
+    if single:
+        out = {key: (val[0].item() if isinstance(val, np.ndarray) else val) for key, val in out.items()}
+    return out
+
+
+# --------------------------------------------------------------------------------- edit fidelity
+
+def edit_fidelity(decode, measure, means, direction, span: float, steps: int = 9, points: int = 128,
+                  encode=None, probe=None, labels=None, seed: int = 0) -> dict:
+    """Does moving along `direction` change what it claims to? Decode and measure, step by step.
+
+    `points` encodings are each moved by `steps` values in [-span, span] (0 included), decoded, and
+    `measure(images) -> (M,)` is applied. spearman: median over points of the rank correlation between
+    step and measured value; spearman_of_mean: the same for the mean curve. With `encode(images) ->
+    means` and `probe(means) -> classes`, class_change_rate is the share of points whose predicted
+    class anywhere on the way differs from the unedited point's. For a conditional model pass the
+    points' `labels`: decode and encode are then called with a label per image as second argument.
+    """
+    from scipy.stats import rankdata
+
+    means = np.asarray(means, np.float32)
+    steps = steps + (steps % 2 == 0)  # odd, so that 0 is one of the steps
+    values = np.linspace(-span, span, steps).astype(np.float32)
+    pick = np.random.default_rng(seed).choice(len(means), size=min(points, len(means)), replace=False)
+    v = unit(direction)
+    z = means[pick, None, :] + values[None, :, None] * v[None, None, :]  # (P, S, d)
+    flat = z.reshape(-1, z.shape[-1])
+    extra = () if labels is None else (np.repeat(np.asarray(labels)[pick], steps),)
+    images = decode(flat, *extra)
+    measured = np.asarray(measure(images), np.float64).reshape(len(pick), steps)  # (P, S)
+    ranks = rankdata(measured, axis=1)
+    step_ranks = np.arange(1, steps + 1, dtype=np.float64)
+    rc, sc = ranks - ranks.mean(1, keepdims=True), step_ranks - step_ranks.mean()
+    denom = np.sqrt((rc ** 2).sum(1) * (sc ** 2).sum())
+    rho = np.where(denom > 0, (rc * sc).sum(1) / np.maximum(denom, 1e-12), 0.0)  # flat curves count as 0
+    curve = measured.mean(0)
+    out = {"spearman": float(np.median(rho)), "spearman_mean_points": float(rho.mean()),
+           "spearman_of_mean": float(_spearman(values, curve)), "span": float(span),
+           "steps": [round(float(s), 4) for s in values], "mean_values": [round(float(c), 5) for c in curve],
+           "points": int(len(pick))}
+    if encode is not None and probe is not None:
+        classes = np.asarray(probe(encode(images, *extra))).reshape(len(pick), steps)
+        changed = classes != classes[:, steps // 2:steps // 2 + 1]  # (P, S) against the unedited point
+        out["class_change_rate"] = float(np.mean(changed.any(axis=1)))
+        out["class_changed_by_step"] = [round(float(c), 4) for c in changed.mean(0)]
+    return out
+
+
+def _spearman(a, b) -> float:
+    from scipy.stats import spearmanr
+
+    if np.ptp(b) == 0:
+        return 0.0
+    return float(spearmanr(a, b).statistic)

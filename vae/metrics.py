@@ -1,0 +1,112 @@
+"""Model quality on held-out data: -ELBO and its parts, the importance-weighted bound, active units, k-NN.
+
+    from vae.metrics import evaluate
+    figures = evaluate(model, x_test, y_test, x_train, y_train)   # a dict of plain floats
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from .model import bernoulli_nll, gaussian_kl
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _float(x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+
+
+def _batches(n: int, size: int):
+    for i in range(0, n, size):
+        yield slice(i, min(n, i + size))
+
+
+def negative_elbo(model, x: np.ndarray, y=None, samples: int = 1, batch_size: int = 1000, seed: int = 0) -> dict:
+    """Mean -ELBO per image in nats (closed-form KL, `samples` draws for the reconstruction term)."""
+    tf.random.set_seed(seed)
+    recon, kl = [], []
+    for s in _batches(len(x), batch_size):
+        xb = tf.constant(_float(x[s]))
+        yb = None if y is None else tf.constant(y[s])
+        r = np.mean([model.compute_terms(xb, yb)[0].numpy() for _ in range(samples)], axis=0)
+        mean, logvar = model.encode(xb, yb)
+        recon.append(r)
+        kl.append(gaussian_kl(mean, logvar).numpy())
+    recon, kl = np.concatenate(recon), np.concatenate(kl)
+    return {"neg_elbo": float(np.mean(recon + kl)), "reconstruction": float(np.mean(recon)), "kl": float(np.mean(kl))}
+
+
+def _log_normal(z, mean, logvar):
+    return -0.5 * tf.reduce_sum(LOG_2PI + logvar + tf.square(z - mean) * tf.exp(-logvar), axis=-1)
+
+
+def iwae_bound(model, x: np.ndarray, y=None, k: int = 1000, batch: int = 8, seed: int = 0) -> float:
+    """Importance-weighted bound on log p(x) (Burda et al.), mean over images, returned as -log p in nats."""
+    gen = tf.random.Generator.from_seed(seed)
+
+    @tf.function
+    def log_px(xb, yb):  # xb (B, H, W, C) -> (B,) log-mean-exp over k importance weights
+        mean, logvar = model.encode(xb, yb)                                    # (B, d)
+        z = mean + tf.exp(0.5 * logvar) * gen.normal((k, *mean.shape))         # (k, B, d)
+        flat = tf.reshape(z, (-1, mean.shape[1]))                              # (k*B, d)
+        logits = model.decode(flat, None if yb is None else tf.tile(yb, [k]))
+        ll = -tf.reshape(bernoulli_nll(tf.tile(xb, [k, 1, 1, 1]), logits), (k, -1))  # (k, B)
+        logw = ll + _log_normal(z, 0.0, 0.0) - _log_normal(z, mean, logvar)
+        return tf.reduce_logsumexp(logw, axis=0) - math.log(k)
+
+    out = [log_px(tf.constant(_float(x[s])), None if y is None else tf.constant(y[s])).numpy()
+           for s in _batches(len(x), batch)]
+    return float(-np.mean(np.concatenate(out)))
+
+
+def active_units(means: np.ndarray, threshold: float = 0.01) -> int:
+    """Latent dimensions whose posterior mean varies over the data: Cov_x(E[z|x]) > threshold."""
+    return int(np.sum(np.var(means, axis=0) > threshold))
+
+
+def knn_accuracy(train_means, train_labels, test_means, test_labels, k: int = 10) -> float:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    clf = KNeighborsClassifier(n_neighbors=k, n_jobs=-1).fit(train_means, train_labels)
+    return float(clf.score(test_means, test_labels))
+
+
+def encode_means(model, x: np.ndarray, y=None, batch_size: int = 1000):
+    """Posterior means and log-variances (N, d) of uint8 or float images."""
+    means, logvars = [], []
+    for s in _batches(len(x), batch_size):
+        m, lv = model.encode(tf.constant(_float(x[s])), None if y is None else tf.constant(y[s]))
+        means.append(m.numpy())
+        logvars.append(lv.numpy())
+    return np.concatenate(means), np.concatenate(logvars)
+
+
+def reconstruction_mse(model, x: np.ndarray, means: np.ndarray, y=None, batch_size: int = 1000) -> float:
+    """Mean squared error per pixel between images and the decoder's mean at the posterior mean."""
+    err = []
+    for s in _batches(len(x), batch_size):
+        probs = model.decode(tf.constant(means[s]), None if y is None else tf.constant(y[s]), apply_sigmoid=True)
+        err.append(np.mean((probs.numpy() - _float(x[s])) ** 2, axis=(1, 2, 3)))
+    return float(np.mean(np.concatenate(err)))
+
+
+def evaluate(model, x_test, y_test, x_train, y_train, iwae_k: int = 1000, iwae_points: int = 500,
+             seed: int = 0, progress=None) -> dict:
+    """All the figures for a model card; conditional models get their labels."""
+    cond = model.config.conditional
+    yt, ytr = (y_test if cond else None), (y_train if cond else None)
+    figures = negative_elbo(model, x_test, yt, seed=seed)
+    subset = np.random.default_rng(seed).permutation(len(x_test))[:iwae_points]
+    if iwae_k > 0 and iwae_points > 0:
+        figures["iwae_nll"] = iwae_bound(model, x_test[subset], None if yt is None else yt[subset], k=iwae_k, seed=seed)
+        figures["iwae_k"], figures["iwae_points"] = iwae_k, int(len(subset))
+    test_means, _ = encode_means(model, x_test, yt)
+    train_means, _ = encode_means(model, x_train, ytr)
+    figures["active_units"] = active_units(test_means)
+    figures["knn_accuracy"] = knn_accuracy(train_means, y_train, test_means, y_test)
+    figures["reconstruction_mse"] = reconstruction_mse(model, x_test, test_means, yt)
+    figures["test_points"] = int(len(x_test))
+    return figures
