@@ -28,8 +28,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--latent-dim", type=int, default=16)
     p.add_argument("--epochs", type=int, default=None, help="epochs in all (default 30; with --resume: the run's own)")
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of Adam")
-    p.add_argument("--lr-schedule", choices=["cosine", "constant"], default="cosine")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate of Adam (default 2e-3; with --resume: "
+                   "the run's own unless given, e.g. lower after a divergence)")
+    p.add_argument("--lr-schedule", choices=["cosine", "constant"], default=None, help="default cosine; with --resume: the run's own")
     p.add_argument("--beta", type=float, default=1.0, help="weight of the KL term (beta-VAE)")
     p.add_argument("--conditional", action="store_true", help="condition encoder and decoder on the class label")
     p.add_argument("--seed", type=int, default=0)
@@ -42,10 +43,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--channels", type=int, choices=[1, 3], default=None, help="folder datasets: 1 grey, 3 RGB (default: detect)")
     p.add_argument("--run-dir", default=None, help="checkpoints and logs (default: runs/<bundle name>)")
     p.add_argument("--resume", action="store_true", help="continue from the last completed epoch in --run-dir")
+    p.add_argument("--restart", action="store_true", help="start again even though --run-dir holds an unfinished run "
+                   "(its checkpoints are replaced)")
     p.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs to <run-dir>/tensorboard")
     p.add_argument("--strategy", choices=["default", "mirrored"], default="default",
                    help="mirrored: tf.distribute.MirroredStrategy over all GPUs (works on one CPU too)")
-    p.add_argument("--no-jit", dest="jit_compile", action="store_false", help="turn XLA compilation off")
+    p.add_argument("--jit", dest="jit_compile", action="store_true", help="compile training steps with XLA")
     p.add_argument("--no-evaluate", dest="evaluate", action="store_false", help="skip the test-set figures at the end")
     p.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     args = p.parse_args(argv)
@@ -72,9 +75,20 @@ def main(argv=None) -> int:
             from vae.training import load_state
 
             state = load_state(run_dir)
-            if state:  # the run's own settings win, except --epochs when given
-                cfg = TrainConfig(**{**state["config"], **({"epochs": args.epochs} if args.epochs else {})})
+            if state:  # the run's own settings win, except --epochs, --lr and --lr-schedule when given
+                given = {k: getattr(args, k) for k in ("epochs", "lr", "lr_schedule") if getattr(args, k) is not None}
+                cfg = TrainConfig(**{**state["config"], **given})
                 print(f"Resuming {run_dir} after epoch {state['epoch']} of {cfg.epochs}.")
+        elif not args.restart:
+            from vae.training import load_state
+
+            try:
+                state = load_state(run_dir)
+            except VAEError:
+                state = None  # a damaged run cannot be resumed anyway: the fresh start replaces it
+            if state and state["epoch"] < state["config"].get("epochs", 0):
+                raise VAEError(f"{run_dir} holds an unfinished run (epoch {state['epoch']} of "
+                               f"{state['config']['epochs']}): continue it with --resume, or start again with --restart.")
         verbose = 2 if (args.quiet or not sys.stdout.isatty()) else 1
         model, history, info = train(cfg, run_dir, resume=args.resume, verbose=verbose, tensorboard=args.tensorboard)
         save_bundle(out, model, info, history)

@@ -13,7 +13,7 @@ from vae.training import TrainConfig, TrainingDiverged, train
 from vae.errors import VAEError
 
 TRAIN = [sys.executable, str(ROOT / "scripts" / "train.py")]
-TINY = ["--dataset", "digits", "--latent-dim", "2", "--hidden-units", "32", "--batch-size", "64", "--no-jit",
+TINY = ["--dataset", "digits", "--latent-dim", "2", "--hidden-units", "32", "--batch-size", "64",
         "--no-evaluate", "--quiet"]
 
 
@@ -64,3 +64,10 @@ def test_killed_run_resumes_from_last_completed_epoch(tmp_path):
     assert f"Resuming {run} after epoch {done}" in r.stdout
     history = json.loads((out / "history.json").read_text())
     assert len(history["loss"]) == done + 2  # the finished epochs were kept, not repeated
+
+
+def test_mirrored_strategy_runs_on_cpu_and_tensorboard_logs(tmp_path):
+    cfg = TrainConfig(dataset="digits", latent_dim=2, epochs=1, hidden_units=32, strategy="mirrored")
+    model, history, info = train(cfg, tmp_path / "run", verbose=0, tensorboard=True)
+    assert len(history["loss"]) == 1 and info["training"]["strategy"] == "mirrored"
+    assert any((tmp_path / "run" / "tensorboard").rglob("events.out.tfevents.*"))

@@ -5,7 +5,9 @@
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import math
 import os
@@ -16,16 +18,31 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .bundle import atomic_write_json
+from .bundle import atomic_write_bytes, atomic_write_json, sha256
 from .data import Dataset, load_dataset
 from .errors import VAEError
 from .model import VAE
 
-CHECKPOINT, BEST, STATE = "checkpoint.keras", "best.weights.h5", "state.json"
+# state.json is the commit point of an epoch: it names that epoch's checkpoint and best-weights files,
+# which are written (under new, epoch-numbered names) before it. A run killed at any moment resumes
+# from the files the last state.json names; files it does not name are leftovers and are removed.
+CHECKPOINT, BEST, STATE = "checkpoint.keras", "best.weights.h5", "state.json"  # CHECKPOINT, BEST: older runs
+
+
+def checkpoint_name(epoch: int) -> str:
+    return f"checkpoint-{epoch:04d}.keras"
+
+
+def best_name(epoch: int) -> str:
+    return f"best-{epoch:04d}.weights.npz"
 
 
 class TrainingDiverged(VAEError):
     """The loss became NaN or infinite."""
+
+
+class CheckpointError(VAEError):
+    """A checkpoint could not be written (disk full, read-only run folder)."""
 
 
 @dataclasses.dataclass
@@ -48,7 +65,7 @@ class TrainConfig:
     channels: int | None = None     # folder datasets: 1 (grey) or 3 (RGB); None: detect
     max_train: int | None = None    # use only this many training images (quick runs)
     lr_schedule: str = "cosine"     # "cosine" or "constant"
-    jit_compile: bool = True        # XLA: about 1.5x faster steps on this CPU
+    jit_compile: bool = False       # XLA: measured slower than oneDNN kernels on this CPU
     strategy: str = "default"       # "default" or "mirrored" (tf.distribute.MirroredStrategy)
 
     def __post_init__(self):
@@ -91,11 +108,12 @@ def split_validation(x, y, fraction: float, seed: int):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """After each finite epoch: the full model (with optimizer) and the run state, both written atomically."""
+    """After each finite epoch: the full model (with optimizer), the best weights and the run state."""
 
-    def __init__(self, run_dir: Path, cfg: TrainConfig, history: dict, best_val: float):
+    def __init__(self, run_dir: Path, cfg: TrainConfig, history: dict, best_val: float, best_file: str | None = None):
         super().__init__()
         self.run_dir, self.cfg, self.history, self.best_val = run_dir, cfg, history, best_val
+        self.best_file = best_file
         self.diverged_at: int | None = None
         self.epoch_started = time.time()
 
@@ -112,20 +130,76 @@ class EpochCheckpoint(keras.callbacks.Callback):
         if self.diverged_at is not None or not all(math.isfinite(v) for v in logs.values()):
             self.diverged_at = self.diverged_at or epoch + 1
             self.model.stop_training = True
-            return
+            return  # nothing of this epoch is saved: the last good checkpoint stays the one to resume from
+        n = epoch + 1
+        history = {k: list(v) for k, v in self.history.items()}
         for k, v in logs.items():
-            self.history.setdefault(k, []).append(v)
-        self.history.setdefault("seconds", []).append(round(time.time() - self.epoch_started, 2))
-        if logs.get("val_loss", math.inf) < self.best_val:
-            self.best_val = logs["val_loss"]
-            tmp = self.run_dir / ".best.tmp.weights.h5"
-            self.model.save_weights(tmp)
-            os.replace(tmp, self.run_dir / BEST)
-        tmp = self.run_dir / ".checkpoint.tmp.keras"
-        self.model.save(tmp)
-        os.replace(tmp, self.run_dir / CHECKPOINT)
-        atomic_write_json(self.run_dir / STATE, {"epoch": epoch + 1, "best_val_loss": self.best_val,
-                                                 "config": dataclasses.asdict(self.cfg), "history": self.history})
+            history.setdefault(k, []).append(v)
+        history.setdefault("seconds", []).append(round(time.time() - self.epoch_started, 2))
+        best_val, best_file = self.best_val, self.best_file
+        try:
+            if logs.get("val_loss", math.inf) < best_val:
+                best_val, best_file = logs["val_loss"], best_name(n)
+                save_weights(self.model, self.run_dir / best_file)
+            ckpt = checkpoint_name(n)
+            _save_file(self.model.save, self.run_dir / ckpt)
+            atomic_write_json(self.run_dir / STATE, {
+                "epoch": n, "best_val_loss": best_val, "checkpoint": ckpt, "checkpoint_sha256": sha256(self.run_dir / ckpt),
+                "best": best_file, "config": dataclasses.asdict(self.cfg), "history": history})
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else exc.__class__.__name__
+            raise CheckpointError(f"Could not write the checkpoint of epoch {n} in {self.run_dir} ({reason}): free "
+                                  "some disk space or make the folder writable, then continue with --resume.") from None
+        self.history.clear()
+        self.history.update(history)
+        self.best_val, self.best_file = best_val, best_file
+        prune_run(self.run_dir, keep={ckpt, best_file})
+
+
+def save_weights(model, path: Path) -> None:
+    """The model's weights as an .npz written atomically from memory.
+
+    Not Keras's save_weights: h5py writing straight to a full disk can crash the process
+    (segmentation fault in H5Fclose, seen here under RLIMIT_FSIZE) instead of raising OSError.
+    """
+    buf = io.BytesIO()
+    np.savez(buf, *model.get_weights())
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_weights(model, path: Path) -> None:
+    if path.suffix == ".h5":  # runs from before .npz best weights
+        model.load_weights(path)
+        return
+    with np.load(path, allow_pickle=False) as f:
+        model.set_weights([f[f"arr_{i}"] for i in range(len(f.files))])
+
+
+def _save_file(save, path: Path) -> None:
+    """save(tmp) then fsync and rename to `path`; a failed save leaves no temporary behind.
+
+    Keras writes a .keras archive's weights into memory first, then the zip through Python, so a
+    full disk is an OSError here.
+    """
+    tmp = path.with_name(f".{path.name.split('.')[0]}.tmp.{path.name.split('.', 1)[1]}")
+    try:
+        save(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def prune_run(run_dir: Path, keep: set) -> None:
+    """Remove checkpoints, best weights and temporaries that state.json does not name."""
+    for pattern in ("checkpoint-*.keras", "best-*.weights.npz", CHECKPOINT, BEST, ".checkpoint*.tmp.*", ".best*.tmp"):
+        for f in run_dir.glob(pattern):
+            if f.name not in keep:
+                with contextlib.suppress(OSError):
+                    f.unlink()
 
 
 def _optimizer(cfg: TrainConfig, steps_per_epoch: int):
@@ -136,13 +210,41 @@ def _optimizer(cfg: TrainConfig, steps_per_epoch: int):
 
 
 def load_state(run_dir) -> dict | None:
-    f = Path(run_dir) / STATE
-    if not (f.is_file() and (Path(run_dir) / CHECKPOINT).is_file()):
+    """The last completed epoch's state, with "checkpoint" and "best" naming its files; None if there is none."""
+    run_dir = Path(run_dir)
+    f = run_dir / STATE
+    if not f.is_file():
         return None
     try:
-        return json.loads(f.read_text())
-    except ValueError as exc:
+        state = json.loads(f.read_text())
+        ckpt = state.setdefault("checkpoint", CHECKPOINT)  # runs from before epoch-numbered files
+        state.setdefault("best", BEST if (run_dir / BEST).is_file() else None)
+        int(state["epoch"]), state["config"], state["history"]
+    except (ValueError, KeyError, TypeError) as exc:
         raise VAEError(f"{f} is damaged: start again without --resume.") from exc
+    if not isinstance(ckpt, str) or Path(ckpt).name != ckpt or not (run_dir / ckpt).is_file():
+        if ckpt == CHECKPOINT:
+            return None
+        raise VAEError(f"{f} names the checkpoint {str(ckpt)[:60]!r}, which is missing: start again without --resume.")
+    if state.get("checkpoint_sha256") and sha256(run_dir / ckpt) != state["checkpoint_sha256"]:
+        raise VAEError(f"The checkpoint {run_dir / ckpt} is damaged (its checksum does not match state.json): "
+                       "start again without --resume.")
+    return state
+
+
+def _resume_optimizer(loaded, cfg: TrainConfig, old_cfg: dict, steps: int, model):
+    """The checkpoint's optimizer, or, when --lr / --lr-schedule changed, a new one that keeps its step count
+    and moment estimates (so a run that diverged can go on with a lower learning rate)."""
+    if (cfg.lr, cfg.lr_schedule) == (old_cfg.get("lr"), old_cfg.get("lr_schedule")):
+        return loaded
+    fresh = _optimizer(cfg, steps)
+    fresh.build(model.trainable_variables)
+    old = {v.path.split("/", 1)[-1]: v for v in loaded.variables}
+    for v in fresh.variables:
+        o = old.get(v.path.split("/", 1)[-1])
+        if o is not None and "learning_rate" not in v.path and tuple(o.shape) == tuple(v.shape):
+            v.assign(o)
+    return fresh
 
 
 def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | None = None, verbose: int = 1,
@@ -150,7 +252,10 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
     """Train (or continue) a VAE; returns (model with the best weights, history, info dict)."""
     keras.utils.set_random_seed(cfg.seed)
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CheckpointError(f"Cannot create the run folder {run_dir} ({exc.strerror}): choose a writable --run-dir.") from None
     state = load_state(run_dir) if resume else None
     if resume and state is None:
         print(f"No checkpoint in {run_dir}: starting from scratch.")
@@ -166,17 +271,25 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
     strategy = tf.distribute.MirroredStrategy() if cfg.strategy == "mirrored" else tf.distribute.get_strategy()
     with strategy.scope():
         if state:
-            model = keras.saving.load_model(run_dir / CHECKPOINT, safe_mode=True)  # weights and optimizer state
-            optimizer = model.optimizer
+            model = keras.saving.load_model(run_dir / state["checkpoint"], safe_mode=True)  # weights and optimizer
+            optimizer = _resume_optimizer(model.optimizer, cfg, state["config"], steps, model)
         else:
             model = VAE(**cfg.model_kwargs(ds))
             optimizer = _optimizer(cfg, steps)
         model.compile(optimizer=optimizer, jit_compile=cfg.jit_compile)
     history = state["history"] if state else {}
     initial_epoch = state["epoch"] if state else 0
-    checkpoint = EpochCheckpoint(run_dir, cfg, history, state["best_val_loss"] if state else math.inf)
+    checkpoint = EpochCheckpoint(run_dir, cfg, history, state["best_val_loss"] if state else math.inf,
+                                 state["best"] if state else None)
+    if not state and (run_dir / STATE).is_file():
+        (run_dir / STATE).unlink()  # a fresh start replaces an earlier run here: never resume that one by mistake
+    prune_run(run_dir, keep={state["checkpoint"], state["best"]} if state else set())
     callbacks = [checkpoint]
     if tensorboard:
+        try:
+            import tensorboard as _tb  # noqa: F401
+        except ImportError as exc:
+            raise VAEError("--tensorboard needs the tensorboard package: pip install tensorboard.") from exc
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard")))
     started = time.time()
     if initial_epoch < cfg.epochs:
@@ -185,8 +298,8 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
     if checkpoint.diverged_at is not None:
         raise TrainingDiverged(f"Training diverged (NaN or infinite loss) in epoch {checkpoint.diverged_at}: "
                                f"the last good checkpoint is in {run_dir}; lower --lr and continue with --resume.")
-    if (run_dir / BEST).is_file():
-        model.load_weights(run_dir / BEST)
+    if checkpoint.best_file and (run_dir / checkpoint.best_file).is_file():
+        load_weights(model, run_dir / checkpoint.best_file)
     info = {"dataset": ds.name, "source": ds.source, "class_names": ds.class_names,
             "splits": {"train": int(len(x_tr)), "validation": int(len(x_val)), "test": int(len(ds.x_test))},
             "skipped_files": ds.skipped, "data_options": cfg.data_options(),
