@@ -84,8 +84,9 @@ def build_encoder(cfg: VAEConfig) -> keras.Model:
         h = layers.Concatenate()([h, label])
     if cfg.hidden_units:
         h = layers.Dense(cfg.hidden_units, activation="relu")(h)
-    mean = layers.Dense(cfg.latent_dim, name="z_mean")(h)
-    logvar = layers.Dense(cfg.latent_dim, name="z_log_var")(h)
+    # heads and logits stay float32 under a mixed-precision policy
+    mean = layers.Dense(cfg.latent_dim, name="z_mean", dtype="float32")(h)
+    logvar = layers.Dense(cfg.latent_dim, name="z_log_var", dtype="float32")(h)
     return keras.Model(inputs, [mean, logvar], name="encoder")
 
 
@@ -109,7 +110,7 @@ def build_decoder(cfg: VAEConfig) -> keras.Model:
         h = layers.Conv2DTranspose(cfg.filters(stage), 3, strides=2, padding="same", activation="relu")(h)
         for _ in range(cfg.convs_per_stage - 1):
             h = layers.Conv2D(cfg.filters(stage), 3, padding="same", activation="relu")(h)
-    logits = layers.Conv2D(channels, 3, padding="same", name="logits")(h)
+    logits = layers.Conv2D(channels, 3, padding="same", name="logits", dtype="float32")(h)
     return keras.Model(inputs, logits, name="decoder")
 
 
