@@ -12,6 +12,7 @@ and kept in meta.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -30,10 +31,15 @@ MAX_FIT = 20000         # directions and the class probe are fitted on at most t
 FIDELITY_POINTS = 128   # encodings moved along each attribute direction
 FIDELITY_STEPS = 9
 FIDELITY_SPAN = 2.0     # in standard deviations of the encodings along the direction
+MAX_PAIR_CLASSES = 20   # class-to-class directions only up to this many classes (n^2 of them)
+UMAP_NEIGHBOURS = 15
+UMAP_SEEDED_MAX = 20000  # above this many points UMAP runs unseeded, on all cores
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    # one line for a bad argument, not the usage dump: "error: ... (python scripts/precompute.py --help)"
+    p.error = lambda message: p.exit(2, f"error: {message} (see python scripts/precompute.py --help).\n")
     p.add_argument("bundle", help="bundle folder written by scripts/train.py")
     p.add_argument("--split", choices=["test", "train", "all"], default="test")
     p.add_argument("--max-points", type=int, default=None, help="a seeded random subset of the split")
@@ -43,25 +49,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-tsne", action="store_true", help="skip t-SNE")
     p.add_argument("--no-umap", action="store_true", help="skip UMAP")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.max_points is not None and args.max_points < 2:
+        p.error(f"--max-points must be at least 2, got {args.max_points}")
+    if not (args.perplexity > 0 and args.perplexity < float("inf")):
+        p.error(f"--perplexity must be a positive number, got {args.perplexity}")
+    if args.seed < 0:
+        p.error(f"--seed must be >= 0, got {args.seed}")
+    return args
 
 
-class Timer:
-    """Collects each step's wall time in seconds."""
+CPU_SECONDS: dict[str, float] = {}  # step -> processor seconds of all this process's threads
 
-    def __init__(self):
-        self.seconds: dict[str, float] = {}
 
-    def __call__(self, step: str):
-        timer = self
-
-        class _Step:
-            def __enter__(self):
-                self.start = time.perf_counter()
-
-            def __exit__(self, *exc):
-                timer.seconds[step] = round(time.perf_counter() - self.start, 2)
-        return _Step()
+@contextlib.contextmanager
+def timed(timings: dict, step: str):
+    """Record the wall time of the block, in seconds, as timings[step] (and its CPU time in CPU_SECONDS)."""
+    start, cpu = time.perf_counter(), time.process_time()
+    yield
+    timings[step] = round(time.perf_counter() - start, 2)
+    CPU_SECONDS[step] = round(time.process_time() - cpu, 2)
 
 
 def batched(fn, x, desc: str, progress: bool, batch: int = BATCH):
@@ -92,26 +99,35 @@ def reconstruction_errors(bundle, x, mean, labels, progress):
     return batched(one, x, "reconstruction errors", progress)
 
 
-def fit_projections(mean, args, notes: list, progress: bool) -> dict:
-    from vae.projection import IdentityProjection, PCAProjection, TSNEProjection, UMAPProjection
+def fit_projections(mean, args, notes: list, progress: bool, timings: dict) -> dict:
+    """PCA 2-D and 3-D; t-SNE and UMAP sharing one exact neighbour graph; the identity map for d = 2."""
+    from vae.projection import IdentityProjection, PCAProjection, TSNEProjection, UMAPProjection, knn_graph
 
     d = mean.shape[1]
     maps = {}
-    for dims in (2, 3):
-        if d >= dims:
-            maps[f"pca{dims}"] = PCAProjection(dims).fit(mean)
+    with timed(timings, "PCA"):
+        for dims in (2, 3):
+            if d >= dims:
+                maps[f"pca{dims}"] = PCAProjection(dims).fit(mean)
     if d == 2:
         maps["latent"] = IdentityProjection().fit(mean)
         notes.append("t-SNE and UMAP skipped: the latent space is 2-D and is its own map ('latent').")
         return maps
-    if not args.no_tsne:
-        maps["tsne"] = TSNEProjection(args.perplexity, args.seed, args.tsne_backend, progress=progress).fit(mean)
-    if args.no_umap:
-        pass
-    elif UMAPProjection.available():
-        maps["umap"] = UMAPProjection(seed=None if len(mean) > 20000 else args.seed, progress=progress).fit(mean)
-    else:
+    want_umap = not args.no_umap and UMAPProjection.available()
+    if not args.no_umap and not want_umap:
         notes.append("UMAP skipped: umap-learn is not installed (pip install umap-learn).")
+    knn = None
+    if not args.no_tsne or want_umap:
+        with timed(timings, "neighbour graph"):
+            knn = knn_graph(mean, max(int(3 * args.perplexity), UMAP_NEIGHBOURS), progress=progress)
+    if not args.no_tsne:
+        with timed(timings, "t-SNE"):
+            maps["tsne"] = TSNEProjection(args.perplexity, args.seed, args.tsne_backend, progress=progress).fit(mean, knn=knn)
+    if want_umap:
+        with timed(timings, "UMAP"):
+            # a seed makes umap-learn single-threaded: on big maps speed wins over bit-for-bit repeatability
+            seed = args.seed if len(mean) <= UMAP_SEEDED_MAX else None
+            maps["umap"] = UMAPProjection(UMAP_NEIGHBOURS, seed=seed, progress=progress).fit(mean, knn=knn)
     return maps
 
 
@@ -129,7 +145,7 @@ def fit_directions(mean, labels, attributes, class_names, seed, progress):
     if len(classes) >= 2:
         keep = np.isin(y, classes)
         clf = latent.linear_classifier(z[keep], y[keep], seed)
-        train, test = latent._holdout(int(keep.sum()), 0.2, seed)
+        train, test = latent.split_holdout(int(keep.sum()), 0.2, seed)
         held = latent.linear_classifier(z[keep][train], y[keep][train], seed)
         coef = np.zeros((len(class_names), z.shape[1]), np.float32)
         intercept = np.full(len(class_names), -1e9, np.float32)  # classes never seen are never predicted
@@ -139,7 +155,7 @@ def fit_directions(mean, labels, attributes, class_names, seed, progress):
         for c in tqdm(classes, desc="class directions", disable=not progress):
             v, fit = latent.class_direction(z, y, c, seed=seed)
             directions.append(Direction(f"class: {class_names[c]}", "class", v, fit, {}))
-        pairs = [(a, b) for a in classes for b in classes if a < b]
+        pairs = [(a, b) for a in classes for b in classes if a < b] if len(classes) <= MAX_PAIR_CLASSES else []
         for a, b in tqdm(pairs, desc="class-to-class directions", disable=not progress):
             v, fit = latent.class_direction(z, y, b, other=a, seed=seed)  # points from a towards b
             directions.append(Direction(f"{class_names[a]} -> {class_names[b]}", "class_pair", v, fit, {}))
@@ -165,15 +181,19 @@ def measure_fidelity(bundle, directions, mean, labels, probe, digits, invert, se
 
 
 def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsne_backend="auto",
-               no_tsne=False, no_umap=False, progress=True) -> dict:
-    """Compute and store everything; returns the step timings in seconds."""
+               no_tsne=False, no_umap=False, progress=True) -> tuple[dict, list]:
+    """Compute and store everything; returns the step timings in seconds and notes on skipped steps."""
     from vae import attributes as attrs
     from vae.bundle import load_bundle, sha256
     from vae.precomputed import Precomputed, save_precomputed
 
+    if max_points is not None and max_points < 10:
+        raise VAEError(f"--max-points must be at least 10, got {max_points}.")
+    if not perplexity > 0:
+        raise VAEError(f"--perplexity must be a positive number, got {perplexity}.")
     args = argparse.Namespace(perplexity=perplexity, seed=seed, tsne_backend=tsne_backend, no_tsne=no_tsne, no_umap=no_umap)
-    timer, notes, total = Timer(), [], time.perf_counter()
-    with timer("load bundle and data"):
+    timings, notes, total, cpu_total = {}, [], time.perf_counter(), time.process_time()
+    with timed(timings, "load bundle and data"):
         bundle = load_bundle(path)
         meta = bundle.meta
         if "dataset" not in meta:
@@ -183,13 +203,13 @@ def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsn
             raise VAEError(f"The {meta['dataset']} images are {x.shape[1:]} but the model expects {bundle.image_shape}: "
                            "give the bundle's dataset options (image size, channels) when training.")
     class_names = list(bundle.class_names)
-    with timer("encode"):
+    with timed(timings, "encode"):
         cond = labels if bundle.conditional else None
         mean, logvar = batched(lambda xb, i: bundle.encode(xb, None if cond is None else cond[i:i + len(xb)]),
                                x, f"encode {len(x)} images", progress)
-    with timer("reconstruction errors"):
+    with timed(timings, "reconstruction errors"):
         recon_error, recon_mse = reconstruction_errors(bundle, x, mean, labels, progress)
-    with timer("attributes"):
+    with timed(timings, "attributes"):
         digits = attrs.is_digit_dataset(meta["dataset"], class_names)
         invert = attrs.background_is_light(x)
         measured = {}
@@ -197,14 +217,13 @@ def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsn
             for k, v in attrs.measure(x[start:start + attrs.CHUNK], digits, invert).items():
                 measured.setdefault(k, []).append(v)
         measured = {k: np.concatenate(v) for k, v in measured.items()}
-    with timer("projections"):
-        maps = fit_projections(mean, args, notes, progress)
-    with timer("directions"):
+    maps = fit_projections(mean, args, notes, progress, timings)
+    with timed(timings, "directions"):
         directions, probe = fit_directions(mean, labels, measured, class_names, seed, progress)
-    with timer("edit fidelity"):
+    with timed(timings, "edit fidelity"):
         measure_fidelity(bundle, directions, mean, labels, probe, digits, invert, seed, progress)
     kl = 0.5 * (mean.astype(np.float64) ** 2 + np.exp(logvar) - 1.0 - logvar)  # (N, d) closed form
-    info = {"dataset": meta["dataset"], "seed": seed, "skipped": notes, "model_sha256": sha256(bundle.path / "model.keras"),
+    info = {"dataset": meta["dataset"], "seed": seed, "index_of": f"rows of load_dataset(...).split({split!r})", "skipped": notes, "model_sha256": sha256(bundle.path / "model.keras"),
             "attribute_options": {"digits": digits, "invert": invert, "threshold": attrs.THRESHOLD},
             "recon_error_unit": "nats (Bernoulli negative log-likelihood of the image under decode(mean))",
             "fidelity_settings": {"points": FIDELITY_POINTS, "steps": FIDELITY_STEPS, "span_std": FIDELITY_SPAN}}
@@ -212,10 +231,13 @@ def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsn
                       attributes=measured, attribute_info={k: attrs.INFO[k] for k in measured}, projections=maps,
                       directions=directions, latent_std=mean.std(0), kl_per_dim=kl.mean(0).astype(np.float32),
                       info=info, missing=[], index=index, recon_mse=recon_mse, class_probe=probe)
-    with timer("save"):
-        timings = timer.seconds
-        save_precomputed(path, pre, {"timings": {**timings, "total": round(time.perf_counter() - total, 2)}})
+    with timed(timings, "save"):
+        save_precomputed(path, pre, {"timings": {**timings, "total": round(time.perf_counter() - total, 2)},
+                                     "cpu_seconds": {**{k: CPU_SECONDS[k] for k in timings},
+                                                     "total": round(time.process_time() - cpu_total, 2)},
+                                     "load_average": round(os.getloadavg()[0], 2)})
     timings["total"] = round(time.perf_counter() - total, 2)
+    CPU_SECONDS["total"] = round(time.process_time() - cpu_total, 2)
     return timings, notes
 
 
@@ -229,9 +251,9 @@ def main(argv=None) -> int:
         return 2
     for note in notes:
         print(note)
-    print("\nstep                        seconds")
+    print(f"\n{'step':<24} {'seconds':>9} {'CPU s':>9}")
     for step, seconds in timings.items():
-        print(f"{step:<26} {seconds:>9.2f}")
+        print(f"{step:<24} {seconds:>9.2f} {CPU_SECONDS.get(step, float('nan')):>9.2f}")
     print(f"\nSaved into {args.bundle}. Now: streamlit run app.py")
     return 0
 

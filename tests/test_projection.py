@@ -59,7 +59,7 @@ def test_neighbourhood_inverse_error_is_what_it_claims():
     np.testing.assert_allclose(fitted.inverse_transform(uv[:3]), z[:3], atol=1e-3)
 
 
-def test_tsne_with_opentsne_and_sklearn_and_umap():
+def test_tsne_with_opentsne_and_sklearn():
     z, _ = manifold(400)
     for backend, library in (("opentsne", "openTSNE"), ("sklearn", "scikit-learn")):
         t = TSNEProjection(perplexity=20, seed=0, backend=backend).fit(z)
@@ -68,9 +68,17 @@ def test_tsne_with_opentsne_and_sklearn_and_umap():
         assert t.inverse_error["median_rel"] < 0.5
     tiny = TSNEProjection(perplexity=30, seed=0).fit(z[:31])
     assert tiny.params["perplexity"] == 10.0  # lowered to (N - 1) / 3
-    if UMAPProjection.available():
-        u = UMAPProjection(seed=0).fit(z)
-        assert u.embedding.shape == (400, 2) and u.inverse_error["median_rel"] < 0.5
+
+
+@pytest.mark.skipif(not UMAPProjection.available(), reason="umap-learn is not installed")
+def test_umap_reuses_a_neighbour_graph():
+    z, _ = manifold(400)
+    knn = projection.knn_graph(z, 20)
+    assert knn[0].shape == (400, 20) and not (knn[0] == np.arange(400)[:, None]).any()  # never itself
+    assert np.all(np.diff(knn[1], axis=1) >= 0)  # nearest first
+    u = UMAPProjection(seed=0).fit(z, knn=knn)
+    assert u.embedding.shape == (400, 2) and u.inverse_error["median_rel"] < 0.5
+    assert u.params["n_neighbors"] == 15 and u.info()["type"] == "umap"
 
 
 def test_stored_maps_load_without_refitting():

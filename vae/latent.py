@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from . import checks
 from .errors import VAEError
 
 LOG_2PI = math.log(2 * math.pi)
@@ -25,8 +26,9 @@ LOG_2PI = math.log(2 * math.pi)
 
 def lerp(a, b, n: int) -> np.ndarray:
     """n points on the straight line from a to b, both ends included: (n, d)."""
+    a, b, n = _ends(a, b, n)
     t = np.linspace(0.0, 1.0, n, dtype=np.float32)[:, None]
-    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    a, b = a.astype(np.float32), b.astype(np.float32)
     return ((1 - t) * a + t * b).astype(np.float32)
 
 
@@ -36,14 +38,14 @@ def slerp(a, b, n: int) -> np.ndarray:
     Under a Gaussian prior typical points lie near a sphere; the straight line between two of them
     passes closer to the origin than any typical point, the arc does not.
     """
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    a, b, n = _ends(a, b, n)
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     t = np.linspace(0.0, 1.0, n)[:, None]
     if na < 1e-12 or nb < 1e-12:
         return lerp(a, b, n)
     ua, ub = a / na, b / nb
     omega = math.acos(float(np.clip(ua @ ub, -1.0, 1.0)))
-    if omega < 1e-6:
+    if omega < 1e-6 or (len(a) == 1 and math.pi - omega < 1e-6):  # 1-D opposite ends: no arc, only the line
         return lerp(a, b, n)
     if math.pi - omega < 1e-6:  # opposite: any great circle works; take one through a fixed helper axis
         helper = np.eye(len(a))[np.argmin(np.abs(ua))]
@@ -55,22 +57,37 @@ def slerp(a, b, n: int) -> np.ndarray:
     return (unit * ((1 - t) * na + t * nb)).astype(np.float32)
 
 
+def _ends(a, b, n):
+    """Two finite latent vectors of one length and a number of points, checked."""
+    a = checks.vector(a, None, "the start of the path")
+    b = checks.vector(b, len(a), "the end of the path")
+    return a, b, checks.integer(n, "the number of points", 0, checks.MAX_STEPS)
+
+
 def traverse(z, direction, values) -> np.ndarray:
     """z moved by each of `values` along `direction` (a vector, or an int for one latent dimension): (len(values), d)."""
-    z = np.asarray(z, np.float32).reshape(-1)
-    if isinstance(direction, (int, np.integer)):
+    z = checks.vector(z, None, "the latent vector").astype(np.float32)
+    if isinstance(direction, (int, np.integer)) and not isinstance(direction, bool):
         if not 0 <= direction < len(z):
             raise VAEError(f"latent dimension {direction} does not exist: use 0 to {len(z) - 1}.")
         direction = np.eye(len(z), dtype=np.float32)[direction]
-    v = np.asarray(direction, np.float32).reshape(-1)
+    v = checks.numbers(direction, "the direction").reshape(-1)
     if v.shape != z.shape:
         raise VAEError(f"direction has length {len(v)}, the latent vector {len(z)}.")
-    return (z[None, :] + np.asarray(values, np.float32).reshape(-1, 1) * v[None, :]).astype(np.float32)
+    values = checks.numbers(values, "the traversal values").reshape(-1)
+    if len(values) > checks.MAX_STEPS or not np.isfinite(values).all() or not np.isfinite(v).all():
+        raise VAEError(f"traversal values and direction must be finite, at most {checks.MAX_STEPS} values.")
+    return (z[None, :] + values.astype(np.float32)[:, None] * v.astype(np.float32)[None, :]).astype(np.float32)
 
 
 def sample_prior(n: int, d: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
     """n draws from N(0, temperature^2 I): (n, d) float32. Lower temperature: more typical samples."""
-    rng = np.random.default_rng(seed)
+    n = checks.integer(n, "the number of samples", 0, checks.MAX_STEPS)
+    d = checks.integer(d, "the latent size", 1, checks.MAX_DIM)
+    temperature = checks.scalar(temperature, "the temperature")
+    if not 0 <= temperature <= 1e3:
+        raise VAEError(f"the temperature must be between 0 and 1000, got {temperature}.")
+    rng = np.random.default_rng(checks.integer(seed, "the seed", 0))
     return (temperature * rng.standard_normal((n, d))).astype(np.float32)
 
 
@@ -79,11 +96,10 @@ def nearest(z, means, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
 
     z (d,) gives (k,) arrays; z (M, d) gives (M, k).
     """
-    means = np.asarray(means, np.float32)
-    z = np.asarray(z, np.float32)
-    single = z.ndim == 1
-    q = z[None] if single else z
-    k = min(k, len(means))
+    means = checks.table(means, "the encodings", min_rows=1).astype(np.float32, copy=False)
+    single = np.ndim(z) == 1
+    q = checks.rows(z, means.shape[1], "the latent points", dtype=np.float32)
+    k = min(checks.integer(k, "k", 1), len(means))
     # |q - m|^2 = |q|^2 - 2 q.m + |m|^2, (M, N)
     d2 = (q ** 2).sum(1)[:, None] - 2 * q @ means.T + (means ** 2).sum(1)[None, :]
     idx = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(means) else np.tile(np.arange(len(means)), (len(q), 1))
@@ -97,7 +113,7 @@ def nearest(z, means, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
 # ------------------------------------------------------------------------------------ directions
 
 def unit(v) -> np.ndarray:
-    v = np.asarray(v, np.float64).reshape(-1)
+    v = checks.numbers(v, "the direction").reshape(-1)
     norm = np.linalg.norm(v)
     if not np.isfinite(norm) or norm < 1e-12:
         raise VAEError("The direction has zero length: choose two different sets of points or another attribute.")
@@ -106,8 +122,11 @@ def unit(v) -> np.ndarray:
 
 def orthogonalize(direction, others) -> np.ndarray:
     """`direction` with the span of `others` projected out, renormalised (InterFaceGAN conditional editing)."""
-    v = np.asarray(direction, np.float64).reshape(-1)
-    others = np.asarray(others, np.float64).reshape(-1, len(v))
+    v = checks.vector(direction, None, "the direction")
+    others = checks.numbers(others, "the directions to keep fixed")
+    if others.size % len(v) or not np.isfinite(others).all():
+        raise VAEError(f"the directions to keep fixed must be finite vectors of length {len(v)}.")
+    others = others.reshape(-1, len(v))
     if len(others):
         u, s, _ = np.linalg.svd(others.T, full_matrices=False)
         q = u[:, s > 1e-9 * max(s.max(), 1e-300)]  # (d, rank) orthonormal basis of the others' span
@@ -120,13 +139,15 @@ def orthogonalize(direction, others) -> np.ndarray:
 
 def direction_from_sets(means_a, means_b) -> np.ndarray:
     """Unit vector from the centroid of selection A to the centroid of selection B."""
-    a, b = np.asarray(means_a, np.float64), np.asarray(means_b, np.float64)
+    a, b = checks.numbers(means_a, "set A"), checks.numbers(means_b, "set B")
     if a.ndim != 2 or b.ndim != 2 or not len(a) or not len(b):
         raise VAEError("Select at least one point in each of the two sets.")
+    a, b = checks.rows(a, None, "set A"), checks.rows(b, a.shape[1], "set B")
     return unit(b.mean(0) - a.mean(0))
 
 
-def _holdout(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_holdout(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train rows, held-out rows) of n points; `fraction` of them held out."""
     order = np.random.default_rng(seed).permutation(n)
     n_test = max(1, int(round(n * fraction)))
     return order[n_test:], order[:n_test]
@@ -161,7 +182,7 @@ def class_direction(means, labels, cls: int, other: int | None = None, holdout: 
     x, u, y = np.asarray(means, np.float64)[keep], u[keep], (labels[keep] == cls).astype(int)
     if y.min() == y.max():
         raise VAEError(f"Class {cls} needs both examples and counter-examples among the encodings.")
-    train, test = _holdout(len(x), holdout, seed)
+    train, test = split_holdout(len(x), holdout, seed)
     if np.unique(y[train]).size < 2:
         train = test = np.arange(len(x))
     clf = linear_classifier(u[train], y[train], seed)
@@ -184,7 +205,7 @@ def attribute_direction(means, values, holdout: float = 0.2, seed: int = 0):
 
     z, values = np.asarray(means, np.float64), np.asarray(values, np.float64)
     u, sd = standardise(z)
-    train, test = _holdout(len(z), holdout, seed)
+    train, test = split_holdout(len(z), holdout, seed)
     reg = Ridge(alpha=1e-3).fit(u[train], values[train])
     v = unit(sd * reg.coef_)
     along = z @ v
@@ -202,18 +223,22 @@ def _r2(true, pred) -> float:
 
 def log_prior(z) -> np.ndarray:
     """log N(z; 0, I) in nats, (M,)."""
-    z = np.atleast_2d(np.asarray(z, np.float64))
+    z = checks.rows(z, None, "the latent points", finite=False)
     return -0.5 * (z.shape[1] * LOG_2PI + (z ** 2).sum(1))
 
 
 def manifold_reference(means, k: int = 5, sample: int = 2000, seed: int = 0) -> dict:
-    """What is typical among the encodings: sorted k-NN distances (of a sample) and prior log-densities."""
+    """What is typical among the encodings: sorted k-NN distances (of a sample), prior log-densities,
+    and a KD-tree of the encodings that makes each later off_manifold call take well under a millisecond."""
+    from scipy.spatial import cKDTree
+
     means = np.asarray(means, np.float32)
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(means), size=min(sample, len(means)), replace=False)
     _, dist = nearest(means[pick], means, min(k + 1, len(means)))
     knn = np.sort(dist[:, 1:].mean(1)) if dist.shape[1] > 1 else np.zeros(1)  # column 0 is the point itself
-    return {"k": k, "knn_sorted": knn, "log_prior_sorted": np.sort(log_prior(means))}
+    return {"k": k, "knn_sorted": knn, "log_prior_sorted": np.sort(log_prior(means)),
+            "tree": cKDTree(means.astype(np.float64))}
 
 
 def off_manifold(z, means, k: int = 5, reference: dict | None = None) -> dict:
@@ -225,11 +250,16 @@ def off_manifold(z, means, k: int = 5, reference: dict | None = None) -> dict:
     and log_prior_percentile (share of encodings with a lower prior density). Scalars for one z (d,),
     arrays for z (M, d). Pass `reference` from `manifold_reference` to make repeated calls cheap.
     """
-    ref = reference or manifold_reference(means, k)
-    z = np.asarray(z, np.float32)
-    single = z.ndim == 1
-    q = np.atleast_2d(z)
-    _, dist = nearest(q, means, ref["k"])
+    single = np.ndim(z) == 1
+    if reference is not None and "tree" in reference:  # the app's path: no pass over all the encodings
+        ref = reference
+        q = checks.rows(z, ref["tree"].m, "the latent points", dtype=np.float32)
+        dist = ref["tree"].query(q.astype(np.float64), k=min(ref["k"], ref["tree"].n))[0].reshape(len(q), -1)
+    else:
+        means = checks.table(means, "the encodings", min_rows=1)
+        ref = reference or manifold_reference(means, k)
+        q = checks.rows(z, means.shape[1], "the latent points", dtype=np.float32)
+        _, dist = nearest(q, means, ref["k"])
     knn = dist.mean(1)
     typical = float(np.median(ref["knn_sorted"]))
     pct = 100.0 * np.searchsorted(ref["knn_sorted"], knn, side="right") / len(ref["knn_sorted"])

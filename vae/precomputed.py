@@ -29,10 +29,9 @@ from .bundle import PRECOMPUTE_HINT, update_bundle
 from .errors import BundleError
 
 FORMAT = 1
-STEMS = ("encodings", "images", "attributes", "projections", "directions")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)  # arrays inside: compare fields, not objects
 class Direction:
     """A unit vector in latent space with how well it was fitted and how faithfully it edits."""
 
@@ -43,7 +42,7 @@ class Direction:
     fidelity: dict       # {"spearman": ..., "class_change_rate": ..., "steps": [...]} or {}
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)  # arrays inside: compare fields, not objects
 class Precomputed:
     """Everything the app shows for one bundle, loaded once."""
 

@@ -1,0 +1,128 @@
+"""scripts/precompute.py on tiny digits bundles, and loading the result with load_precomputed."""
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from vae.bundle import load_bundle, save_bundle, update_bundle  # noqa: E402
+from vae.errors import BundleError  # noqa: E402
+from vae.model import VAE  # noqa: E402
+from vae.precomputed import load_precomputed  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+N_TEST = 270  # digits: 15% of 1,797 images
+spec = importlib.util.spec_from_file_location("precompute_script", ROOT / "scripts" / "precompute.py")
+script = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(script)
+
+
+def make_bundle(path, latent_dim=4, conditional=False):
+    """An untrained digits VAE: precompute does not care how good the model is."""
+    model = VAE(image_shape=(8, 8, 1), latent_dim=latent_dim, conditional=conditional, num_classes=10,
+                base_filters=4, hidden_units=16, seed=0)
+    return save_bundle(path, model, {"dataset": "digits", "class_names": [str(i) for i in range(10)],
+                                     "data_options": {"seed": 0, "image_size": None}})
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    path = make_bundle(tmp_path_factory.mktemp("bundles") / "digits")
+    timings, notes = script.precompute(path, no_umap=True, progress=False)
+    return path, timings, notes
+
+
+def test_every_array_is_written_with_the_right_shape(digits):
+    path, timings, _ = digits
+    d = 4
+    with np.load(path / "encodings.npz", allow_pickle=False) as f:
+        assert f["mean"].shape == f["logvar"].shape == (N_TEST, d) and f["mean"].dtype == np.float32
+        assert f["labels"].shape == (N_TEST,) and f["labels"].dtype == np.int32
+        assert f["recon_error"].shape == f["recon_mse"].shape == (N_TEST,)
+        assert np.all(f["recon_error"] > 0) and np.all((f["recon_mse"] >= 0) & (f["recon_mse"] <= 1))
+        assert f["latent_std"].shape == f["kl_per_dim"].shape == (d,) and np.all(f["kl_per_dim"] >= 0)
+        np.testing.assert_array_equal(f["index"], np.arange(N_TEST))
+    with np.load(path / "images.npz", allow_pickle=False) as f:
+        assert f["images"].shape == (N_TEST, 8, 8, 1) and f["images"].dtype == np.uint8
+    with np.load(path / "attributes.npz", allow_pickle=False) as f:
+        assert set(f.files) == {"brightness", "ink_area", "width", "height", "aspect", "symmetry", "thickness", "slant"}
+        assert all(f[k].shape == (N_TEST,) for k in f.files)
+    with np.load(path / "projections.npz", allow_pickle=False) as f:
+        assert f["pca2.embedding"].shape == (N_TEST, 2) and f["pca3.embedding"].shape == (N_TEST, 3)
+        assert f["tsne.embedding"].shape == (N_TEST, 2) and f["pca2.components"].shape == (d, d)
+    with np.load(path / "directions.npz", allow_pickle=False) as f:
+        k = 10 + 90 + 8  # one-vs-rest, both ways of each class pair, attributes
+        assert f["names"].shape == f["kinds"].shape == (k,) and f["vectors"].shape == (k, d)
+        np.testing.assert_allclose(np.linalg.norm(f["vectors"], axis=1), 1.0, atol=1e-5)
+        assert f["probe_coef"].shape == (10, d)
+    meta = json.loads((path / "meta.json").read_text())["precompute"]
+    assert meta["split"] == "test" and meta["n_points"] == N_TEST
+    assert {"encode", "t-SNE", "directions", "edit fidelity"} <= set(meta["timings"]) and "total" in timings
+    assert meta["projections"]["tsne"]["inverse_error"]["median_rel"] > 0
+    assert meta["attributes"]["width"]["unit"] == "pixels"
+
+
+def test_load_precomputed_gives_the_contract(digits):
+    path, _, _ = digits
+    bundle = load_bundle(path)
+    pre = load_precomputed(bundle)
+    assert load_precomputed(bundle) is pre  # cached per Bundle object
+    assert pre.missing == [] and pre.split == "test"
+    mean, _ = bundle.encode(pre.images)
+    np.testing.assert_allclose(pre.mean, mean, atol=1e-5)  # the stored images give back the stored encodings
+    assert set(pre.projections) == {"pca2", "pca3", "tsne"}
+    for name, p in pre.projections.items():
+        assert p.name == name and p.embedding.shape == (N_TEST, p.dims)
+        z = p.inverse_transform(p.embedding[:2])
+        assert z.shape == (2, 4)
+        assert p.transform(pre.mean[:3]).shape == (3, p.dims)
+    np.testing.assert_allclose(pre.projections["pca2"].inverse_transform(pre.projections["pca2"].embedding[:5],
+                                                                         z_ref=pre.mean[:5]), pre.mean[:5], atol=1e-5)
+    assert not pre.projections["tsne"].exact_inverse and pre.projections["tsne"].inverse_error["p90_rel"] > 0
+    width = pre.direction("width")
+    assert width.kind == "attribute" and "r2" in width.fit and -1 <= width.fidelity["spearman"] <= 1
+    assert len(width.fidelity["steps"]) == 9 and "class_change_rate" in width.fidelity
+    assert pre.direction("3 -> 5").kind == "class_pair"
+    np.testing.assert_allclose(pre.direction("5 -> 3").vector, -pre.direction("3 -> 5").vector)
+    assert pre.attribute_info["slant"]["unit"].startswith("degrees")
+    assert pre.predict_class(pre.mean[:4]).shape == (4,)
+    assert pre.off_manifold(pre.mean[0])["verdict"] in ("typical", "unusual", "far off")
+
+
+def test_no_precompute_names_the_command(tmp_path):
+    path = make_bundle(tmp_path / "bare")
+    with pytest.raises(BundleError, match=r"python scripts/precompute.py .*bare"):
+        load_precomputed(load_bundle(path))
+
+
+def test_an_older_bundle_lists_what_it_lacks(digits, tmp_path):
+    path, _, _ = digits
+    old = tmp_path / "old"
+    make_bundle(old)
+    with np.load(path / "encodings.npz") as f:
+        enc = {k: f[k] for k in ("mean", "logvar", "labels")}
+    update_bundle(old, arrays={"encodings": enc}, meta_updates={"precompute": {"split": "test"}})
+    pre = load_precomputed(load_bundle(old))
+    assert pre.mean.shape == (N_TEST, 4) and "pca2" in pre.projections  # PCA made on the spot
+    assert any(m.startswith("images") for m in pre.missing)
+    assert any("t-SNE" in m for m in pre.missing) and all("scripts/precompute.py" in m for m in pre.missing)
+    assert np.isnan(pre.recon_error).all() and pre.directions == []
+
+
+def test_a_2d_conditional_bundle_uses_its_own_plane(tmp_path):
+    path = make_bundle(tmp_path / "flat", latent_dim=2, conditional=True)
+    timings, notes = script.precompute(path, split="train", max_points=300, no_umap=True, progress=False)
+    pre = load_precomputed(load_bundle(path))
+    assert set(pre.projections) == {"pca2", "latent"} and any("2-D" in n for n in notes)
+    np.testing.assert_array_equal(pre.projections["latent"].embedding, pre.mean)
+    assert pre.mean.shape == (300, 2) and pre.split == "train" and len(np.unique(pre.index)) == 300
+    assert pre.direction("width").fidelity["points"] == 128
+
+
+def test_cli_reports_a_missing_bundle(tmp_path, capsys):
+    assert script.main([str(tmp_path / "nowhere"), "--no-progress"]) == 2
+    assert "No bundle folder" in capsys.readouterr().err
