@@ -23,6 +23,8 @@ from vae.errors import VAEError  # noqa: E402
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    # one line for a bad argument, not the usage dump: "error: ... (python scripts/train.py --help)"
+    p.error = lambda message: p.exit(2, f"error: {message} (see python scripts/train.py --help).\n")
     p.add_argument("--dataset", default="fashion_mnist", help="fashion_mnist, mnist, digits, folder:PATH or npz:PATH")
     p.add_argument("--out", default=None, help="bundle folder to write (default: pretrained/<dataset>)")
     p.add_argument("--latent-dim", type=int, default=16)
@@ -32,6 +34,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "the run's own unless given, e.g. lower after a divergence)")
     p.add_argument("--lr-schedule", choices=["cosine", "constant"], default=None, help="default cosine; with --resume: the run's own")
     p.add_argument("--beta", type=float, default=1.0, help="weight of the KL term (beta-VAE)")
+    p.add_argument("--kl-warmup", type=float, default=0.0,
+                   help="epochs over which beta ramps up from 0 (KL annealing: fewer collapsed latent units)")
     p.add_argument("--conditional", action="store_true", help="condition encoder and decoder on the class label")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--base-filters", type=int, default=32, help="filters of the first conv stage (doubling per stage)")
@@ -52,10 +56,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-evaluate", dest="evaluate", action="store_false", help="skip the test-set figures at the end")
     p.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     args = p.parse_args(argv)
-    if args.latent_dim < 1:
-        p.error(f"--latent-dim must be at least 1, got {args.latent_dim}")
-    if args.beta < 0:
-        p.error(f"--beta must be >= 0, got {args.beta}")
+    if not 1 <= args.latent_dim <= 4096:
+        p.error(f"--latent-dim must be between 1 and 4096, got {args.latent_dim}")
+    if not 0 <= args.beta < float("inf"):  # also refuses nan
+        p.error(f"--beta must be a finite number >= 0, got {args.beta}")
+    if args.seed < 0:
+        p.error(f"--seed must be >= 0, got {args.seed}")
     if args.epochs is not None and args.epochs < 1:
         p.error(f"--epochs must be at least 1, got {args.epochs}")
     return args

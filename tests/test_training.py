@@ -71,3 +71,14 @@ def test_mirrored_strategy_runs_on_cpu_and_tensorboard_logs(tmp_path):
     model, history, info = train(cfg, tmp_path / "run", verbose=0, tensorboard=True)
     assert len(history["loss"]) == 1 and info["training"]["strategy"] == "mirrored"
     assert any((tmp_path / "run" / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+def test_kl_warmup_lets_more_information_into_the_latents(tmp_path):
+    """With beta ramped up from 0, the first epochs penalise KL less, so the posterior carries more of it."""
+    kls = {}
+    for warmup in (0.0, 50.0):
+        cfg = TrainConfig(dataset="digits", latent_dim=4, epochs=2, hidden_units=32, kl_warmup=warmup)
+        _, history, _ = train(cfg, tmp_path / f"run{warmup}", verbose=0)
+        kls[warmup] = history["val_kl"][-1]
+        assert history["val_loss"][-1] == pytest.approx(history["val_reconstruction"][-1] + history["val_kl"][-1], rel=1e-4)
+    assert kls[50.0] > 2 * kls[0.0], kls

@@ -140,6 +140,7 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.recon_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.kl_warmup_steps = 0  # training setting, not saved: beta ramps up from 0 over this many steps
         self.built = True
 
     def get_config(self):
@@ -196,7 +197,11 @@ class VAE(keras.Model):
         x, labels = _unpack(data)
         with tf.GradientTape() as tape:
             recon, kl = self.compute_terms(x, labels, training=True)
-            loss = ops.mean(recon + self.config.beta * kl)
+            beta = self.config.beta
+            if self.kl_warmup_steps:  # KL annealing (Bowman et al. 2016): fewer collapsed latent units
+                step = ops.cast(self.optimizer.iterations + 1, "float32")
+                beta = beta * ops.minimum(1.0, step / float(self.kl_warmup_steps))
+            loss = ops.mean(recon + beta * kl)
             # the optimizer sums gradients over replicas (tf.distribute): average them instead
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
         grads = tape.gradient(scaled, self.trainable_weights)

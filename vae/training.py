@@ -65,6 +65,7 @@ class TrainConfig:
     channels: int | None = None     # folder datasets: 1 (grey) or 3 (RGB); None: detect
     max_train: int | None = None    # use only this many training images (quick runs)
     lr_schedule: str = "cosine"     # "cosine" or "constant"
+    kl_warmup: float = 0.0          # epochs over which beta ramps up from 0 (the logged loss is the true -ELBO)
     jit_compile: bool = False       # XLA: measured slower than oneDNN kernels on this CPU
     strategy: str = "default"       # "default" or "mirrored" (tf.distribute.MirroredStrategy)
 
@@ -75,6 +76,7 @@ class TrainConfig:
                   (0 < self.val_fraction < 1, f"--val-fraction must be between 0 and 1, got {self.val_fraction}"),
                   (self.lr_schedule in ("cosine", "constant"), f"--lr-schedule must be cosine or constant, got {self.lr_schedule}"),
                   (self.strategy in ("default", "mirrored"), f"--strategy must be default or mirrored, got {self.strategy}"),
+                  (0 <= self.kl_warmup < 1e6, f"--kl-warmup must be >= 0 epochs, got {self.kl_warmup}"),
                   (self.max_train is None or self.max_train >= 2, f"--max-train must be at least 2, got {self.max_train}")]
         for ok, message in checks:
             if not ok:
@@ -277,6 +279,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
             model = VAE(**cfg.model_kwargs(ds))
             optimizer = _optimizer(cfg, steps)
         model.compile(optimizer=optimizer, jit_compile=cfg.jit_compile)
+        model.kl_warmup_steps = int(cfg.kl_warmup * steps)
     history = state["history"] if state else {}
     initial_epoch = state["epoch"] if state else 0
     checkpoint = EpochCheckpoint(run_dir, cfg, history, state["best_val_loss"] if state else math.inf,
