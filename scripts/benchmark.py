@@ -2,6 +2,7 @@
 
     python scripts/benchmark.py --decode pretrained/fashion_mnist
     python scripts/benchmark.py --train                      # time to quality vs the tutorial recipe (~5 min)
+    python scripts/benchmark.py --browser                    # the explorer in Chromium: load, drag, slider (~2 min)
     python scripts/benchmark.py --precompute pretrained/fashion_mnist   # test split and all 70,000 (~6 min)
 
 Each section prints a small table and, with --json FILE, adds its figures to that file.
@@ -118,6 +119,7 @@ def bench_precompute(bundle_path: str, splits=("test", "all"), tsne_points: int 
             out["runs"][split] = {"command": " ".join(["python", "scripts/precompute.py", "BUNDLE", "--split", split]),
                                   "exit_code": code, "wall_s": round(seconds, 1), "peak_rss_mib": round(peak_mib),
                                   "points": pre.get("n_points"), "steps_s": pre.get("timings", {}),
+                                  "cpu_s": pre.get("cpu_seconds", {}), "load_average_after": pre.get("load_average"),
                                   "bundle_mib": round(sum(f.stat().st_size for f in copy.iterdir()) / 2**20, 1)}
             if split == splits[0]:
                 out["app"] = _bench_loading(copy)
@@ -155,29 +157,325 @@ def _bench_tsne(means) -> dict:
     result = {"points": int(len(means))}
     truth = knn_graph(means, 10)[0]
     for backend in ("opentsne", "sklearn"):
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         emb = TSNEProjection(30.0, seed=0, backend=backend).embed(means)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         kept = (knn_graph(emb, 10)[0][:, :, None] == truth[:, None, :]).any(2).mean()
-        result[backend] = {"seconds": round(seconds, 1), "knn10_preserved": round(float(kept), 3)}
+        result[backend] = {"seconds": round(seconds, 1), "cpu_s": round(cpu, 1), "knn10_preserved": round(float(kept), 3),
+                           "load_average_after": round(os.getloadavg()[0], 2)}
     return result
 
 
 def _print_precompute(out: dict) -> None:
     print(f"\nPrecompute ({out['bundle']}, {out['machine']}, load average {out['load_average']:.1f} at start)")
-    print(f"{'split':6s} {'points':>7s} {'wall s':>8s} {'peak MiB':>9s} {'bundle MiB':>11s}  steps (s)")
+    print(f"{'split':6s} {'points':>7s} {'wall s':>8s} {'CPU s':>7s} {'peak MiB':>9s} {'bundle MiB':>11s}  steps, wall s (CPU s)")
     for split, run in out["runs"].items():
-        steps = ", ".join(f"{k} {v:.1f}" for k, v in run["steps_s"].items() if k != "total")
-        print(f"{split:6s} {run['points'] or 0:7d} {run['wall_s']:8.1f} {run['peak_rss_mib']:9d} {run['bundle_mib']:11.1f}  {steps}")
+        steps = ", ".join(f"{k} {v:.1f} ({run['cpu_s'].get(k, float('nan')):.1f})"
+                          for k, v in run["steps_s"].items() if k != "total")
+        print(f"{split:6s} {run['points'] or 0:7d} {run['wall_s']:8.1f} {run['cpu_s'].get('total', float('nan')):7.1f} "
+              f"{run['peak_rss_mib']:9d} {run['bundle_mib']:11.1f}  {steps}")
     t = out["tsne"]
-    print(f"t-SNE of {t['points']} points: openTSNE {t['opentsne']['seconds']:.1f} s "
-          f"(10-NN kept {t['opentsne']['knn10_preserved']:.2f}), scikit-learn {t['sklearn']['seconds']:.1f} s "
-          f"(10-NN kept {t['sklearn']['knn10_preserved']:.2f})")
+    print(f"t-SNE of {t['points']} points, same encodings: " + "; ".join(
+        f"{name} {t[key]['seconds']:.1f} s wall, {t[key]['cpu_s']:.1f} s CPU, 10-NN kept {t[key]['knn10_preserved']:.2f}"
+        for key, name in (("opentsne", "openTSNE"), ("sklearn", "scikit-learn"))))
     app = out.get("app", {})
     if app:
         print(f"App side, {app['points']} points: load_precomputed {app['load_precomputed_ms']:.0f} ms; "
               f"off_manifold {app['off_manifold_ms']:.2f} ms; inverse_transform of one point (ms): "
               + ", ".join(f"{k} {v:.3f}" for k, v in app["inverse_ms"].items()))
+
+
+# the explorer in a real browser ----------------------------------------------------------------
+# Playwright drives Debian's Chromium against `streamlit run app.py`; the page's own timestamps
+# (performance.now) time each step, so Python's overhead in driving the browser does not count.
+
+MINIMAL_PAGE = '''import numpy as np
+import streamlit as st
+st.line_chart(np.random.default_rng(0).normal(size=(50, 3)))
+st.image(np.random.default_rng(0).random((28, 28)), width=224)
+'''
+
+
+def _browser_tools():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
+    import helpers  # the e2e tests' server and page helpers
+
+    return helpers
+
+
+def bench_page_load(h, browser, bundle: str, repeats: int) -> dict:
+    """Seconds from `streamlit run` to a fully drawn page: the explorer against a one-chart-one-image page."""
+    import tempfile
+
+    minimal = Path(tempfile.mkdtemp(prefix="minimal_page_")) / "minimal_app.py"
+    minimal.write_text(MINIMAL_PAGE)
+
+    def once(script, bundles, drawn) -> float:
+        t0 = time.perf_counter()
+        with h.streamlit_server(script, bundles=bundles) as url:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.goto(url + "/")
+            page.wait_for_function(drawn, timeout=120_000)
+            page.wait_for_selector(h.READY, timeout=120_000)
+            seconds = time.perf_counter() - t0
+            page.close()
+        return seconds
+
+    explorer_drawn = (f"() => {{ const im = ({h.FIND_DECODED})(); const gd = document.querySelector('.st-key-map .js-plotly-plot'); "
+                      "return im && im.getAttribute('src') && gd && gd._fullLayout && gd.querySelector('canvas'); }")
+    minimal_drawn = ("() => document.querySelector('[data-testid=stImage] img') && "
+                     "document.querySelector('[data-testid=stVegaLiteChart] canvas, [data-testid=stArrowVegaLiteChart] canvas, .vega-embed canvas, .vega-embed svg')")
+    app, base = [], []
+    for _ in range(repeats):  # interleaved, so a busy moment hurts both alike
+        base.append(once(minimal, (), minimal_drawn))
+        app.append(once(h.ROOT / "app.py", (bundle,), explorer_drawn))
+    out = {"minimal_s": statistics.median(base), "explorer_s": statistics.median(app), "runs": repeats,
+           "minimal_all": base, "explorer_all": app}
+    out["extra_s"] = out["explorer_s"] - out["minimal_s"]
+    return out
+
+
+def _open_explorer(h, browser, url):
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    page.goto(url + "/")
+    h.wait_decoded(page)
+    h.wait_idle(page, settle_ms=500)
+    return page
+
+
+def bench_drag(h, page, seconds: float) -> dict:
+    """Drag the pad's handle in circles for `seconds`: images a second and pointer-move-to-image latency."""
+    import math
+
+    box = h.pad_box(page)
+    cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] * 0.3
+    start = page.evaluate("() => ({sent: (window.__latentPad?.sent || []).length, shown: (window.__latentPad?.shown || []).length, move: (window.__latentPad?.move || []).length})")
+    page.mouse.move(cx + r, cy)
+    page.mouse.down()
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        a = (time.perf_counter() - t0) * 2.0
+        page.mouse.move(cx + r * math.cos(a), cy + r * math.sin(a))
+        page.wait_for_timeout(15)  # ~60 pointer moves a second when the browser keeps up
+    log = page.evaluate("() => window.__latentPad")
+    page.mouse.up()
+    h.wait_idle(page)
+    moves = [m["t"] for m in log["move"][start["move"]:]]
+    sent = {s["seq"]: s["t"] for s in log["sent"][start["sent"]:]}
+    shown = [s for s in log["shown"][start["shown"]:] if s["seq"] in sent]
+    span_ms = moves[-1] - moves[0] if len(moves) > 1 else float("nan")
+    during = [s for s in shown if s["t"] <= moves[-1]]
+    pairs = sorted((sent[s["seq"]], s["painted"]) for s in shown)
+    move_to_image = []
+    for t in moves:  # the first image computed from a point sent at or after this move
+        later = [painted for t_sent, painted in pairs if t_sent >= t]
+        if later:
+            move_to_image.append(min(later) - t)
+    rtt = [s["painted"] - sent[s["seq"]] for s in shown]
+    return {"seconds": span_ms / 1000, "pointer_moves_per_s": 1000 * len(moves) / span_ms,
+            "images_per_s": 1000 * len(during) / span_ms, "images": len(during),
+            "move_to_image_ms_median": statistics.median(move_to_image), "move_to_image_ms_p90": _p90(move_to_image),
+            "send_to_image_ms_median": statistics.median(rtt)}
+
+
+def _p90(values):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(0.9 * len(values)))] if values else float("nan")
+
+
+def bench_slider(h, page, repeats: int) -> dict:
+    """Release a latent-dimension slider `repeats` times: release to new image in the browser."""
+    page.evaluate("() => { window.__release = []; window.addEventListener('pointerup', () => window.__release.push(performance.now()), true); }")
+    first = page.locator("[data-testid=stSlider]").filter(has_text="KL").first
+    label = first.locator("[data-testid=stWidgetLabel]").inner_text().split("·")[0].strip()
+    times = []
+    for k in range(repeats):
+        before = h.decoded(page)
+        n = page.evaluate("() => window.__latentPad.shown.length")
+        h.drag_slider(page, label, 30 if k % 2 == 0 else -30)
+        h.wait_decoded_change(page, before["src"])
+        page.wait_for_function("(n) => window.__latentPad.shown.length > n", arg=n)
+        released = page.evaluate("() => window.__release[window.__release.length - 1]")
+        painted = page.evaluate("(n) => window.__latentPad.shown[n].painted", n)
+        times.append(painted - released)
+        h.wait_idle(page)
+    return {"release_to_image_ms_median": statistics.median(times), "p90": _p90(times), "runs": repeats}
+
+
+def bench_click(h, page, repeats: int) -> dict:
+    """Click encodings on the map: click to the inspector showing it."""
+    times = []
+    for k in range(repeats):
+        row, x, y = h.isolated_point(page, skip=5 * k)
+        t0 = page.evaluate("() => performance.now()")
+        page.mouse.click(x, y)
+        page.wait_for_function("(row) => { const e = document.querySelector('.inspected'); return e && e.dataset.row == row; }",
+                               arg=str(row), timeout=30_000)
+        times.append(page.evaluate("() => performance.now()") - t0)
+        h.wait_idle(page)
+    return {"click_to_inspector_ms_median": statistics.median(times), "runs": repeats}
+
+
+def bench_map_zoom(h, page, repeats: int) -> dict:
+    """Wheel-zoom the big WebGL map: wheel event to Plotly's redraw finished."""
+    box = page.locator(".st-key-map .js-plotly-plot").bounding_box()
+    page.evaluate("""() => { const gd = document.querySelector('.st-key-map .js-plotly-plot');
+        window.__zoom = []; gd.on('plotly_afterplot', () => window.__zoom.push(performance.now())); }""")
+    times = []
+    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+    for k in range(repeats):
+        n = page.evaluate("() => window.__zoom.length")
+        t0 = page.evaluate("() => performance.now()")
+        page.mouse.wheel(0, -120 if k % 2 == 0 else 120)
+        page.wait_for_function("(n) => window.__zoom.length > n", arg=n, timeout=30_000)
+        times.append(page.evaluate("(n) => window.__zoom[n]", n) - t0)
+        page.wait_for_timeout(300)
+    return {"wheel_to_redraw_ms_median": statistics.median(times), "runs": repeats}
+
+
+def bench_browser(bundle: str, repeats: int = 3, drag_seconds: float = 5.0, big_bundle: str | None = None) -> dict:
+    """The explorer's interaction budgets, measured in Chromium (see DESIGN.md's table)."""
+    from playwright.sync_api import sync_playwright
+
+    h = _browser_tools()
+    out = {"bundle": bundle, "load": os.getloadavg()[0]}
+    with sync_playwright() as p:
+        browser = h.launch(p)
+        out["page_load"] = bench_page_load(h, browser, bundle, repeats)
+        with h.streamlit_server(bundles=(bundle,)) as url:
+            page = _open_explorer(h, browser, url)
+            bench_drag(h, page, 1.0)  # warm-up: first traces, first paints
+            out["drag"] = bench_drag(h, page, drag_seconds)
+            out["slider"] = bench_slider(h, page, max(6, 3 * repeats))
+            out["click"] = bench_click(h, page, max(3, repeats))
+            out["map_zoom"] = bench_map_zoom(h, page, 6)
+            page.close()
+        if big_bundle:
+            with h.streamlit_server(bundles=(big_bundle,)) as url:
+                t0 = time.perf_counter()
+                page = _open_explorer(h, browser, url)
+                big = {"bundle": big_bundle, "first_page_s": time.perf_counter() - t0}
+                big["map_zoom"] = bench_map_zoom(h, page, 6)
+                big["drag"] = bench_drag(h, page, drag_seconds)
+                big["click"] = bench_click(h, page, 3)
+                out["big"] = big
+                page.close()
+        browser.close()
+    out["load_after"] = os.getloadavg()[0]
+    _print_browser(out)
+    return out
+
+
+def _print_browser(out: dict) -> None:
+    pl, dr, sl = out["page_load"], out["drag"], out["slider"]
+    print(f"\nExplorer in Chromium ({out['bundle']}, {machine()}, load average {out['load']:.1f} -> {out['load_after']:.1f})")
+    print(f"{'measure':44s} {'value':>10s}   budget")
+    rows = [("page drawn: explorer (s, median)", pl["explorer_s"], ""),
+            ("page drawn: minimal page (s, median)", pl["minimal_s"], ""),
+            ("page drawn: explorer - minimal (s)", pl["extra_s"], "<= 4"),
+            ("drag: images a second", dr["images_per_s"], ">= 10"),
+            ("drag: pointer move -> image (ms, median)", dr["move_to_image_ms_median"], "<= 100"),
+            ("drag: pointer move -> image (ms, p90)", dr["move_to_image_ms_p90"], ""),
+            ("drag: pointer moves the browser took a second", dr["pointer_moves_per_s"], ""),
+            ("slider release -> image (ms, median)", sl["release_to_image_ms_median"], "<= 250"),
+            ("map click -> inspector (ms, median)", out["click"]["click_to_inspector_ms_median"], ""),
+            ("map wheel zoom -> redrawn (ms, median)", out["map_zoom"]["wheel_to_redraw_ms_median"], "")]
+    if "big" in out:
+        big = out["big"]
+        rows += [(f"big map: first page (s)", big["first_page_s"], ""),
+                 ("big map: wheel zoom -> redrawn (ms, median)", big["map_zoom"]["wheel_to_redraw_ms_median"], ""),
+                 ("big map: drag images a second", big["drag"]["images_per_s"], ">= 10"),
+                 ("big map: drag move -> image (ms, median)", big["drag"]["move_to_image_ms_median"], "<= 100"),
+                 ("big map: click -> inspector (ms, median)", big["click"]["click_to_inspector_ms_median"], "")]
+    for name, value, budget in rows:
+        print(f"{name:44s} {value:10.2f}   {budget}")
+
+
+# memory: resident size on a big bundle, and no growth over reruns or sessions ------------------
+# The server's VmRSS while one browser session drags the pad and releases sliders (each a rerun of
+# the decoder's fragments, counted by the decodes in VAE_TIMING_LOG), then while sessions come and go.
+
+def bench_leak(bundle: str, reruns: int = 1000, sessions: int = 20) -> dict:
+    """RSS after the first page, then every 100 reruns up to `reruns`, then after `sessions` sessions opened
+    and closed one by one; growth is measured from the warm state (after the first 100 reruns)."""
+    import asyncio
+
+    out = asyncio.run(_leak_async(Path(bundle), reruns, sessions))
+    _print_leak(out)
+    return out
+
+
+async def _leak_async(bundle: Path, reruns: int, sessions: int) -> dict:
+    import random
+    import tempfile
+
+    from playwright.async_api import async_playwright
+
+    from scripts.loadtest import CHROMIUM, CHROMIUM_ARGS, Server, _open
+
+    def decodes() -> int:
+        try:
+            return len(server.timing_path.read_text().splitlines())
+        except OSError:
+            return 0
+
+    with tempfile.TemporaryDirectory(prefix="leak-") as work:
+        server = Server(bundle, Path(work))
+        try:
+            server.wait_healthy()
+            rss_idle = server.rss_mb()
+            async with async_playwright() as p:
+                browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+                    s = await _open(context, server.url, 0)
+                    rss_loaded, start = server.rss_mb(), decodes()
+                    rng, curve, t0 = random.Random(0), [(0, rss_loaded)], time.perf_counter()
+                    while decodes() - start < reruns:
+                        if rng.random() < 0.1:
+                            await s.release_slider(rng)
+                        else:
+                            await s.drag(rng, steps=40)
+                        done = decodes() - start
+                        if done >= 100 * len(curve):
+                            curve.append((done, server.rss_mb()))
+                    rerun_seconds = time.perf_counter() - t0
+                    await context.close()
+                    churn = []
+                    for i in range(sessions):  # a session opened, drawn, used a little, closed
+                        c = await browser.new_context(viewport={"width": 1400, "height": 1000})
+                        one = await _open(c, server.url, i + 1)
+                        await one.drag(rng, steps=10)
+                        await c.close()
+                        churn.append(server.rss_mb())
+                    errors = s.errors + s.timeouts * ["timeout"]
+                finally:
+                    await browser.close()
+        finally:
+            server.stop()
+    warm = next((mb for n, mb in curve if n >= 100), curve[-1][1])
+    xs, ys = [n for n, _ in curve if n >= 100], [mb for n, mb in curve if n >= 100]
+    slope = (statistics.linear_regression(xs, ys).slope * 1000) if len(xs) >= 2 and len(set(xs)) > 1 else float("nan")
+    return {"bundle": str(bundle), "rss_idle_mb": rss_idle, "rss_first_page_mb": rss_loaded,
+            "reruns": curve[-1][0], "rerun_seconds": round(rerun_seconds, 1), "curve": curve,
+            "growth_after_warmup_mb": curve[-1][1] - warm, "slope_mb_per_1000_reruns": slope,
+            "sessions": sessions, "rss_after_sessions_mb": churn, "session_growth_mb": (churn[-1] - churn[0]) if churn else 0.0,
+            "errors": errors}
+
+
+def _print_leak(out: dict) -> None:
+    print(f"\nServer memory (VmRSS), {out['bundle']}, {machine()}")
+    print(f"started, no session {out['rss_idle_mb']:8.0f} MB")
+    print(f"first page drawn    {out['rss_first_page_mb']:8.0f} MB")
+    for n, mb in out["curve"][1:]:
+        print(f"after {n:5d} reruns  {mb:8.0f} MB")
+    print(f"growth from 100 to {out['reruns']} reruns: {out['growth_after_warmup_mb']:+.1f} MB "
+          f"(slope {out['slope_mb_per_1000_reruns']:+.1f} MB per 1000 reruns, {out['rerun_seconds']:.0f} s)")
+    churn = out["rss_after_sessions_mb"]
+    if churn:
+        print(f"{out['sessions']} sessions opened and closed: {churn[0]:.0f} -> {churn[-1]:.0f} MB "
+              f"({out['session_growth_mb']:+.1f} MB)")
+    print(f"errors: {len(out['errors'])}")
 
 
 def main(argv=None):
@@ -188,6 +486,14 @@ def main(argv=None):
                    "(on a copy), openTSNE against scikit-learn's TSNE, and the app's loading costs")
     p.add_argument("--precompute-splits", default="test,all", help="splits for --precompute, comma-separated")
     p.add_argument("--tsne-points", type=int, default=10000, help="points for the t-SNE library comparison")
+    p.add_argument("--browser", nargs="?", const="pretrained/fashion_mnist", metavar="BUNDLE",
+                   help="the explorer's page load, drag, slider and click timings in Chromium (default bundle: %(const)s)")
+    p.add_argument("--browser-big", metavar="BUNDLE", help="with --browser: also a large bundle (e.g. 70,000 points)")
+    p.add_argument("--browser-repeats", type=int, default=3, help="cold page loads (and the other steps' repeats)")
+    p.add_argument("--leak", metavar="BUNDLE", help="the app's resident memory on BUNDLE (e.g. 70,000 points) and "
+                   "its growth over --leak-reruns reruns and --leak-sessions sessions")
+    p.add_argument("--leak-reruns", type=int, default=1000, help="reruns for --leak")
+    p.add_argument("--leak-sessions", type=int, default=20, help="sessions opened and closed one by one for --leak")
     p.add_argument("--json", help="merge the figures into this JSON file")
     args, rest = p.parse_known_args(argv)
     results = {"machine": machine()}
@@ -198,6 +504,10 @@ def main(argv=None):
     if args.precompute:
         results["precompute"] = bench_precompute(args.precompute, tuple(args.precompute_splits.split(",")),
                                                  args.tsne_points)
+    if args.browser:
+        results["browser"] = bench_browser(args.browser, args.browser_repeats, big_bundle=args.browser_big)
+    if args.leak:
+        results["leak"] = bench_leak(args.leak, args.leak_reruns, args.leak_sessions)
     if len(results) == 1:
         p.print_help()
         return 2

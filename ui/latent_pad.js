@@ -1,8 +1,11 @@
-// The latent pad: a square over the current map's plane. Dragging its handle sends the map point
-// to Python while the pointer moves (flow-controlled: the next point leaves when the server has
-// acknowledged the previous one, so the image never lags behind a queue). The same code marks the
-// current point, an interpolation path and A/B marks on the big Plotly map, without touching the
-// figure (an SVG laid over the chart), and turns a click on empty map space into a new point.
+// The decoder view: the decoded image with its off-manifold meter, and the latent pad, a square
+// over the current map's plane. Dragging the pad's handle sends the map point to Python while the
+// pointer moves (flow-controlled: the next point leaves when the server has acknowledged the
+// previous one, so the image never lags behind a queue); the answer comes back as this
+// component's data, so a drag step redraws this one element and nothing else on the page.
+// The same code marks the current point, an interpolation path and A/B marks on the big Plotly
+// map without touching the figure (an SVG laid over the chart), and turns a click on empty map
+// space into a new point.
 const STATES = new WeakMap();
 const SVGNS = "http://www.w3.org/2000/svg";
 const RESEND_AFTER_MS = 400; // an unacknowledged point is given up on after this long
@@ -56,7 +59,7 @@ function svgEl(tag, attrs, parent) {
   return el;
 }
 
-function drawPad(s) {
+function drawPadStatic(s) { // the path and the marks: they change with the data, not with the pointer
   const svg = s.pad.querySelector("svg");
   const b = s.data.bounds;
   const path = (s.data.path || []).map((p) => toUnit(b, p).map((v) => v.toFixed(1)).join(",")).join(" ");
@@ -69,15 +72,39 @@ function drawPad(s) {
     const t = svgEl("text", { x: u + 18, y: v + 10, class: "lp-mark-label" }, marks);
     t.textContent = m.label;
   }
+}
+
+function drawPad(s) { // the handle, its cross-hair and the read-out
   if (!s.pos) return;
-  const [u, v] = toUnit(b, s.pos);
-  svg.querySelector(".lp-h").setAttribute("y1", v); svg.querySelector(".lp-h").setAttribute("y2", v);
-  svg.querySelector(".lp-v").setAttribute("x1", u); svg.querySelector(".lp-v").setAttribute("x2", u);
-  const h = svg.querySelector(".lp-handle");
+  const svg = s.pad.querySelector("svg");
+  const [u, v] = toUnit(s.data.bounds, s.pos);
+  const hl = svg.querySelector(".lp-h"), vl = svg.querySelector(".lp-v"), h = svg.querySelector(".lp-handle");
+  hl.setAttribute("y1", v); hl.setAttribute("y2", v);
+  vl.setAttribute("x1", u); vl.setAttribute("x2", u);
   h.setAttribute("cx", u); h.setAttribute("cy", v);
   const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
   const ax = s.data.axes || ["x", "y"];
   s.readout.textContent = `${ax[0]} ${fmt(s.pos[0])}   ${ax[1]} ${fmt(s.pos[1])}`;
+}
+
+function showImage(s, root) {
+  const img = root.querySelector("img.decoded");
+  const d = s.data;
+  if (img && d.image && img.getAttribute("src") !== d.image) {
+    img.setAttribute("src", d.image);
+    img.setAttribute("alt", d.alt || "decoded image");
+    img.dataset.seq = String(d.ack);
+    const seq = Number(d.ack);
+    const t = performance.now();
+    (img.decode ? img.decode() : Promise.resolve()).catch(() => {}).then(() => log("shown", { seq, t, painted: performance.now() }));
+  }
+  const help = root.querySelector(".lp-help");
+  if (help && help.textContent !== (d.help || "")) help.textContent = d.help || "";
+  const side = root.querySelector(".lp-side");
+  if (side && side.dataset.html !== (d.side || "")) {
+    side.innerHTML = d.side || "";  // our own markup from Python (the meter), never user text
+    side.dataset.html = d.side || "";
+  }
 }
 
 // ------------------------------------------------------------------ the overlay on the big map
@@ -101,7 +128,7 @@ function attachMap(s) {
   const dot = svgEl("circle", { r: 9, fill: "none", stroke: "#e5484d", "stroke-width": 2.5 }, svg);
   const centre = svgEl("circle", { r: 2.5, fill: "#e5484d" }, svg);
   gd.appendChild(svg);
-  const redraw = () => drawMap(s);
+  const redraw = () => { drawMapStatic(s); drawMap(s); };
   const click = (ev) => {
     // layout.clickanywhere makes Plotly report clicks on empty space too: points is then empty
     if (ev && (!ev.points || ev.points.length === 0) && ev.xvals && ev.yvals && ev.xvals.length) {
@@ -117,7 +144,7 @@ function attachMap(s) {
   gd.on("plotly_relayout", redraw);
   gd.on("plotly_click", click);
   s.map = { gd, svg, path, marks, ring, dot, centre, redraw, click };
-  drawMap(s);
+  redraw();
 }
 
 function detachMap(s) {
@@ -132,29 +159,42 @@ function detachMap(s) {
   s.map = null;
 }
 
-function drawMap(s) {
-  const m = s.map;
-  if (!m) return;
+function mapAxes(m) {
   const fl = m.gd._fullLayout;
   const xa = fl && fl.xaxis, ya = fl && fl.yaxis;
-  if (!xa || !ya || !xa.l2p || !ya.l2p) return;
-  const px = (x) => xa._offset + xa.l2p(x), py = (y) => ya._offset + ya.l2p(y);
-  const inside = (a, b) => a >= xa._offset - 1 && a <= xa._offset + xa._length + 1 && b >= ya._offset - 1 && b <= ya._offset + ya._length + 1;
-  const pts = (s.data.path || []).map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(" ");
-  m.path.setAttribute("points", pts);
+  if (!xa || !ya || !xa.l2p || !ya.l2p) return null;
+  return {
+    px: (x) => xa._offset + xa.l2p(x),
+    py: (y) => ya._offset + ya.l2p(y),
+    inside: (a, b) => a >= xa._offset - 1 && a <= xa._offset + xa._length + 1 &&
+                      b >= ya._offset - 1 && b <= ya._offset + ya._length + 1,
+  };
+}
+
+function drawMapStatic(s) { // path and marks, after a data change or a zoom
+  const m = s.map;
+  const ax = m && mapAxes(m);
+  if (!ax) return;
+  m.path.setAttribute("points", (s.data.path || []).map((p) => `${ax.px(p[0]).toFixed(1)},${ax.py(p[1]).toFixed(1)}`).join(" "));
   m.marks.replaceChildren();
   for (const mk of s.data.marks || []) {
-    const a = px(mk.x), b = py(mk.y);
-    if (!inside(a, b)) continue;
+    const a = ax.px(mk.x), b = ax.py(mk.y);
+    if (!ax.inside(a, b)) continue;
     svgEl("circle", { cx: a, cy: b, r: 6, fill: "#111", stroke: "#fff", "stroke-width": 2 }, m.marks);
     const t = svgEl("text", { x: a + 9, y: b - 7, "font-size": 13, "font-weight": 700, fill: "#111",
       stroke: "#fff", "stroke-width": 3, "paint-order": "stroke" }, m.marks);
     t.textContent = mk.label;
   }
-  const show = s.pos && inside(px(s.pos[0]), py(s.pos[1]));
+}
+
+function drawMap(s) { // the current point's ring, on every pointer move
+  const m = s.map;
+  const ax = m && mapAxes(m);
+  if (!ax) return;
+  const show = s.pos && ax.inside(ax.px(s.pos[0]), ax.py(s.pos[1]));
   for (const c of [m.ring, m.dot, m.centre]) {
     c.style.display = show ? "" : "none";
-    if (show) { c.setAttribute("cx", px(s.pos[0])); c.setAttribute("cy", py(s.pos[1])); }
+    if (show) { c.setAttribute("cx", ax.px(s.pos[0])); c.setAttribute("cy", ax.py(s.pos[1])); }
   }
 }
 
@@ -220,6 +260,7 @@ export default function (component) {
   s.data = data; s.set = setStateValue; s.pad = pad;
   s.readout = parentElement.querySelector(".lp-readout");
   pad.classList.toggle("lp-disabled", !!data.disabled);
+  showImage(s, parentElement);
   const bg = pad.querySelector(".lp-bg");
   if ((bg.getAttribute("src") || "") !== (data.bg || "")) bg.setAttribute("src", data.bg || "");
   bg.style.display = data.bg ? "" : "none";
@@ -230,7 +271,14 @@ export default function (component) {
   if (s.inflight && Number(data.ack) >= s.inflight) { s.inflight = 0; log("ack", { seq: Number(data.ack), t: performance.now() }); }
   flush(s, false);
   drawPad(s);
-  attachMap(s);
+  const hadMap = s.map;
+  attachMap(s);  // (re)attaching draws the map's path and marks itself
+  const key = JSON.stringify([data.path, data.marks, data.bounds]);
+  if (key !== s.staticKey) { // path, marks or bounds changed: redraw them (not on every drag step)
+    s.staticKey = key;
+    drawPadStatic(s);
+    if (hadMap === s.map) drawMapStatic(s);
+  }
   drawMap(s);
   if (fresh) {
     const stop = listen(s);

@@ -1,12 +1,14 @@
-"""The latent pad: a Streamlit components-v2 widget to drag a point over the current map, live.
+"""The decoder view: a Streamlit components-v2 widget showing the decoded image, its meter and
+the latent pad, a square over the current map's plane to drag the latent point through, live.
 
 Streamlit's own slider reports only on release; this pad reports while the pointer moves. Its
 JavaScript (latent_pad.js) sends {"x", "y", "seq", "dragging", "source"} with `setStateValue`,
-which reruns the fragment the pad lives in. It sends the next point only once the server has
-acknowledged the previous one (`ack` in the data it gets back), so the decoded image follows the
-pointer instead of a backlog. The same script draws the current point, a path and marks over the
-big Plotly map (an SVG laid on top, so the figure itself never changes) and reports clicks on the
-map's empty space (layout.clickanywhere) as points with source "map".
+which reruns the fragment the pad lives in; the new image comes back in the component's own data,
+so a drag step updates this single element. It sends the next point only once the server has
+acknowledged the previous one (`ack`), so the image follows the pointer instead of a backlog.
+The same script draws the current point, a path and marks over the big Plotly map (an SVG laid on
+top, so the figure itself never changes) and reports clicks on the map's empty space
+(layout.clickanywhere) as points with source "map".
 """
 from __future__ import annotations
 
@@ -15,7 +17,13 @@ from pathlib import Path
 import streamlit as st
 
 _HTML = """
+<div class="lp-title">Decoder</div>
 <div class="lp">
+ <div class="lp-view">
+  <img class="decoded px" alt="decoded image" draggable="false">
+  <div class="lp-side"></div>
+ </div>
+ <div class="lp-padcol">
   <div class="lp-pad" tabindex="0" role="slider" aria-label="Latent pad: drag to move through the map">
     <img class="lp-bg" alt="" draggable="false">
     <svg viewBox="0 0 1000 1000" preserveAspectRatio="none">
@@ -27,11 +35,32 @@ _HTML = """
     </svg>
   </div>
   <div class="lp-readout"></div>
+ </div>
 </div>
+<div class="lp-help"></div>
 """
 
 _CSS = """
-.lp { font-family: var(--st-font); color: var(--st-text-color); user-select: none; }
+.lp { font-family: var(--st-font); color: var(--st-text-color); user-select: none;
+  display: grid; grid-template-columns: 1fr 1fr; gap: 12px; align-items: start; }
+.lp-view img.decoded { display: block; width: 100%; aspect-ratio: 1 / 1; object-fit: contain; border-radius: 8px;
+  image-rendering: pixelated; background: #000; border: 1px solid var(--st-border-color); }
+.lp-side { margin-top: 8px; font-size: 0.85rem; }
+.lp-title { font-family: var(--st-heading-font, var(--st-font)); font-weight: 600; font-size: 1.05rem;
+  color: var(--st-text-color); margin: 0 0 .5rem 0; }
+.lp-help { font-family: var(--st-font); font-size: .875rem; color: var(--st-text-color); opacity: .65;
+  margin-top: .5rem; line-height: 1.45; }
+.meter-head { display: flex; justify-content: space-between; align-items: baseline; gap: 8px; }
+.meter-verdict { font-weight: 600; }
+.meter[data-verdict="typical"] .meter-verdict { color: #1f9d55; }
+.meter[data-verdict="unusual"] .meter-verdict { color: #d97706; }
+.meter[data-verdict="far off"] .meter-verdict { color: #dc2626; }
+.meter-pct { font-size: .75rem; opacity: .7; }
+.meter-bar { position: relative; height: 6px; margin: 4px 0 3px; border-radius: 3px; opacity: .85;
+  background: linear-gradient(90deg, #1f9d55 0 90%, #d97706 90% 99%, #dc2626 99%); }
+.meter-tick { position: absolute; top: -3px; width: 4px; height: 12px; border-radius: 2px;
+  background: var(--st-text-color); }
+.meter-text { font-size: .75rem; opacity: .8; line-height: 1.3; }
 .lp-pad { position: relative; width: 100%; aspect-ratio: 1 / 1; border-radius: 8px; overflow: hidden;
   border: 1px solid var(--st-border-color); background: var(--st-secondary-background-color);
   cursor: crosshair; touch-action: none; outline: none; }
@@ -52,14 +81,20 @@ _JS = (Path(__file__).with_name("latent_pad.js")).read_text(encoding="utf-8")
 _component = st.components.v2.component("latent_explorer.latent_pad", html=_HTML, css=_CSS, js=_JS)
 
 
-def latent_pad(key: str, *, bounds, point, rev: int, ack: int, on_change, background: str = "",
-               axes=("x", "y"), map_key: str | None = None, path=(), marks=(), disabled: bool = False):
-    """Mount the pad. Returns its state ({"point": {...}} once moved); `on_change` runs on each new point.
+def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_change, side: str = "", help: str = "",
+               background: str = "", axes=("x", "y"), map_key: str | None = None, path=(), marks=(),
+               alt: str = "decoded image", disabled: bool = False):
+    """Mount the decoder view. Returns its state ({"point": {...}} once moved); `on_change` runs on each new point.
 
+    image: the decoded image as a data URI; side: HTML under it (the meter, our own markup); help: text below;
     bounds: (x0, x1, y0, y1) of the pad in map units; point: (x, y) where Python last put the handle,
     adopted by the browser whenever `rev` changes; ack: the seq of the last point the server handled.
     """
     data = {
+        "image": image,
+        "side": side,
+        "help": help,
+        "alt": alt,
         "bounds": [float(v) for v in bounds],
         "point": [float(point[0]), float(point[1])],
         "rev": int(rev),

@@ -1,0 +1,111 @@
+"""vae.explore: slider units, conditional edits, map round trips, plane grids, URL vectors."""
+import numpy as np
+import pytest
+
+from vae import explore
+from vae.errors import VAEError
+from vae.projection import IdentityProjection, PCAProjection
+
+
+@pytest.fixture
+def means():
+    rng = np.random.default_rng(0)
+    return (rng.normal(size=(400, 5)) * [3, 2, 1, 0.5, 0.1] + [1, 0, 0, 0, 0]).astype(np.float32)
+
+
+def test_direction_scale_and_along_count_in_spreads(means):
+    v = np.array([1, 0, 0, 0, 0], np.float32)
+    s = explore.direction_scale(means, v)
+    assert s["center"] == pytest.approx(means[:, 0].mean(), rel=1e-5)
+    assert s["spread"] == pytest.approx(means[:, 0].std(), rel=1e-5)
+    z = np.zeros(5, np.float32)
+    z[0] = s["center"] + 2 * s["spread"]
+    assert explore.along(z, v, s) == pytest.approx(2.0)
+
+
+def test_move_to_lands_on_target_and_keeps_the_fixed_directions(means):
+    rng = np.random.default_rng(1)
+    v, w = rng.normal(size=5), rng.normal(size=5)
+    v, w = v / np.linalg.norm(v), w / np.linalg.norm(w)
+    sv, sw = explore.direction_scale(means, v), explore.direction_scale(means, w)
+    z = means[3]
+    free = explore.move_to(z, v, 1.5, sv)
+    assert explore.along(free, v, sv) == pytest.approx(1.5, abs=1e-4)
+    kept = explore.move_to(z, v, 1.5, sv, keep=[w])
+    assert explore.along(kept, v, sv) == pytest.approx(1.5, abs=1e-4)
+    assert explore.along(kept, w, sw) == pytest.approx(explore.along(z, w, sw), abs=1e-4)
+    with pytest.raises(VAEError):
+        explore.move_to(z, v, 1.0, sv, keep=[v * 2])  # nothing left to move along
+
+
+def test_set_dimension_and_standardized_agree(means):
+    mean, std = means.mean(0), means.std(0)
+    z = explore.set_dimension(means[0], 2, -1.25, mean, std)
+    assert explore.standardized(z, mean, std)[2] == pytest.approx(-1.25, abs=1e-5)
+    np.testing.assert_array_equal(np.delete(z, 2), np.delete(means[0], 2))
+
+
+def test_from_map_inverts_pca_on_the_plane_and_keeps_the_rest(means):
+    pca = PCAProjection(2).fit(means)
+    z = means[10]
+    p = explore.map_point(pca, z)
+    np.testing.assert_allclose(explore.from_map(pca, p, z), z, atol=1e-4)  # round trip
+    moved = explore.from_map(pca, p + [0.5, -0.25], z)
+    np.testing.assert_allclose(explore.map_point(pca, moved), p + [0.5, -0.25], atol=1e-4)
+    off_plane = lambda q: q - pca.mean_ - (q - pca.mean_) @ pca.axes.T @ pca.axes  # noqa: E731
+    np.testing.assert_allclose(off_plane(moved), off_plane(z), atol=1e-4)
+
+
+def test_from_map_on_a_3d_map_keeps_the_third_axis(means):
+    pca3 = PCAProjection(3).fit(means)
+    z = means[4]
+    moved = explore.from_map(pca3, [0.1, 0.2], z)
+    p_old, p_new = explore.map_point(pca3, z), explore.map_point(pca3, moved)
+    np.testing.assert_allclose(p_new, [0.1, 0.2, p_old[2]], atol=1e-4)
+
+
+def test_plane_grid_covers_the_bounds_top_row_first():
+    ident = IdentityProjection().fit(np.array([[0, 0], [1, 2], [0.5, 1]], np.float32))
+    zs, shape = explore.plane_grid(ident, (0, 1, 0, 2), 3, z_ref=[0, 0])
+    assert shape == (3, 3) and zs.shape == (9, 2)
+    np.testing.assert_allclose(zs[0], [0, 2])     # top left: low x, high y
+    np.testing.assert_allclose(zs[2], [1, 2])     # top right
+    np.testing.assert_allclose(zs[-1], [1, 0])    # bottom right
+    with pytest.raises(VAEError):
+        explore.plane_grid(ident, (0, 1, 0, 1), 1, [0, 0])
+
+
+def test_group_direction_points_from_a_to_b_and_scores_the_split(means):
+    a = np.nonzero(means[:, 0] < -1)[0]
+    b = np.nonzero(means[:, 0] > 3)[0]
+    v, fit = explore.group_direction(means, a, b)
+    assert v[0] > 0.9 and fit["accuracy"] == 1.0 and fit["n_a"] == len(a) and fit["gap"] > 0
+    with pytest.raises(VAEError):
+        explore.group_direction(means, a, a)
+
+
+@pytest.mark.parametrize("text, problem", [("1,2", "has 2 numbers"), ("1,2,nan", "NaN"), ("1,inf,2", "NaN"),
+                                           ("1,x,2", "not a number"), ("", "empty"), ("1,2,1e9", "huge")])
+def test_parse_latent_refuses_bad_vectors(text, problem):
+    with pytest.raises(VAEError, match=problem):
+        explore.parse_latent(text, 3)
+
+
+def test_format_and_parse_latent_round_trip():
+    z = np.array([0.123456, -2.0, 0.0, 1e-6], np.float32)
+    text = explore.format_latent(z)
+    assert text == "0.1235,-2,0,0"
+    np.testing.assert_allclose(explore.parse_latent(text, 4), [0.1235, -2, 0, 0])
+
+
+def test_chunked_manifold_reference_matches_the_plain_one(means):
+    from vae import latent
+
+    plain = latent.manifold_reference(means, k=5, sample=300, seed=3)
+    chunked = explore.manifold_reference(means, k=5, sample=300, seed=3, chunk=7)
+    assert chunked["k"] == plain["k"]
+    np.testing.assert_allclose(chunked["knn_sorted"], plain["knn_sorted"], rtol=1e-5)
+    np.testing.assert_allclose(chunked["log_prior_sorted"], plain["log_prior_sorted"])
+    z = means[0] + 10.0
+    np.testing.assert_allclose(latent.off_manifold(z, means, 5, reference=chunked)["percentile"],
+                               latent.off_manifold(z, means, 5, reference=plain)["percentile"])

@@ -1,0 +1,218 @@
+"""Which bundles the app offers, and loading one once per process (shared by every session).
+
+The choices are the folders directly inside pretrained/ and the folders given with
+`streamlit run app.py -- --bundle PATH` (repeatable) or VAE_BUNDLE (several joined by ':').
+A name from a URL is looked up among these choices and never turned into a path itself.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import dataclasses
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from vae import BundleError, explore, latent, load_bundle
+from vae.bundle import PRECOMPUTE_HINT
+
+_log = st.logger.get_logger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+PRETRAINED = ROOT / "pretrained"
+PREFERRED = ("fashion_mnist", "fashion_mnist_2d")  # the default when no bundle is asked for
+METER_K = 5  # neighbours the off-manifold meter averages over
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """A bundle the app can open: its display name and its folder."""
+
+    name: str
+    path: Path
+    extra: bool = False  # given by --bundle / VAE_BUNDLE rather than found in pretrained/
+
+
+def extra_paths(argv: list[str] | None = None, environ=None) -> list[Path]:
+    """Folders named by --bundle (after `--` on the streamlit command line) and by VAE_BUNDLE."""
+    argv = sys.argv[1:] if argv is None else argv
+    environ = os.environ if environ is None else environ
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--bundle", action="append", default=[])
+    known, _ = parser.parse_known_args(argv)
+    raw = list(known.bundle) + [p for p in environ.get("VAE_BUNDLE", "").split(os.pathsep) if p.strip()]
+    out = []
+    for p in raw:
+        path = Path(p).expanduser()
+        path = path if path.is_absolute() else (Path.cwd() / path)
+        path = path.resolve()
+        if path not in out:
+            out.append(path)
+    return out
+
+
+def discover(pretrained: Path = PRETRAINED, extra: list[Path] | None = None) -> list[Choice]:
+    """The bundles on offer: --bundle / VAE_BUNDLE first, then pretrained/'s folders by name."""
+    choices: list[Choice] = []
+    taken: set[str] = set()
+    for path in extra if extra is not None else extra_paths():
+        name = path.name or str(path)
+        if name in taken:
+            name = f"{name} ({path.parent.name})"
+        taken.add(name)
+        choices.append(Choice(name, path, extra=True))
+    if pretrained.is_dir():
+        for path in sorted(p for p in pretrained.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+            if path.name not in taken:
+                taken.add(path.name)
+                choices.append(Choice(path.name, path.resolve()))
+    return choices
+
+
+def default_choice(choices: list[Choice]) -> Choice | None:
+    for c in choices:
+        if c.extra:
+            return c
+    for name in PREFERRED:
+        for c in choices:
+            if c.name == name:
+                return c
+    return choices[0] if choices else None
+
+
+def find(choices: list[Choice], name) -> Choice | None:
+    """The choice called exactly `name`, or None: a URL can name a choice, never a path."""
+    if not isinstance(name, str):
+        return None
+    return next((c for c in choices if c.name == name), None)
+
+
+@dataclasses.dataclass
+class Loaded:
+    """A bundle with its precomputed arrays and what the app derives from them once."""
+
+    choice: Choice
+    bundle: object
+    pre: object
+    latent_mean: np.ndarray   # (d,) mean of the encodings: the sliders' zero
+    latent_std: np.ndarray    # (d,) their spread: the sliders' unit
+    dim_order: np.ndarray     # latent dimensions, most used (highest KL) first
+    bounds: dict              # projection name -> (x0, x1, y0, y1) with a margin
+    reference: dict           # what is typical among the encodings, for the off-manifold meter
+
+    @property
+    def name(self) -> str:
+        return self.choice.name
+
+    def off_manifold(self, z) -> dict:
+        """How far z is from the encodings (vae.latent.off_manifold against the reference built at load)."""
+        return latent.off_manifold(z, self.pre.mean, METER_K, reference=self.reference)
+
+
+_preloads: dict[str, concurrent.futures.Future] = {}
+_preloads_lock = threading.Lock()
+_ready: set[str] = set()  # bundle folders already loaded in this process
+
+
+def is_ready(choice: Choice) -> bool:
+    """Whether load(choice) returns at once (False: it waits for TensorFlow and the model)."""
+    return str(choice.path) in _ready
+
+
+def preload(choice: Choice) -> None:
+    """Start loading a bundle in a background thread (at server start, before anyone asks for it)."""
+    key = str(choice.path)
+    with _preloads_lock:
+        if key in _preloads:
+            return
+        future = _preloads[key] = concurrent.futures.Future()
+
+    def work():
+        t0 = time.perf_counter()
+        try:
+            loaded = _build(key)
+            if isinstance(loaded, Loaded):
+                warm(loaded)
+            future.set_result(loaded)
+            _log.info("Preloaded bundle %s in %.1f s", choice.name, time.perf_counter() - t0)
+        except BaseException as exc:  # handed to whoever waits for it
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name=f"preload {choice.name}", daemon=True).start()
+
+
+def warm(loaded: Loaded) -> None:
+    """Build what the first page of a bundle needs: its map figure, the pad's backdrop, the meter's reference."""
+    from . import map_view, session
+
+    proj = session.default_projection(loaded.pre)
+    map_view.figure(loaded, proj, map_view.CLASS)
+    map_view.pad_background(loaded, proj)
+
+
+@st.cache_resource(show_spinner="Loading the model and its precomputed maps...", max_entries=8)
+def _load(path: str) -> Loaded | BundleError:
+    """One Loaded per bundle folder per process; a BundleError is cached too (retry: clear cache)."""
+    with _preloads_lock:
+        future = _preloads.pop(path, None)
+    return future.result() if future is not None else _build(path)
+
+
+def _build(path: str) -> Loaded | BundleError:
+    try:
+        return _build_unmarked(path)
+    finally:
+        _ready.add(path)
+
+
+def _build_unmarked(path: str) -> Loaded | BundleError:
+    from vae.precomputed import load_precomputed
+
+    from .runtime import limit_tensorflow_threads
+
+    limit_tensorflow_threads()
+    try:
+        bundle = load_bundle(path)
+    except BundleError as exc:
+        return exc
+    try:
+        pre = load_precomputed(bundle)
+    except BundleError as exc:
+        exc.bundle = bundle  # the model card can still show the metadata
+        return exc
+    mean = pre.mean.mean(0).astype(np.float32)
+    std = np.where(pre.latent_std > 1e-6, pre.latent_std, 1.0).astype(np.float32)
+    kl = np.nan_to_num(pre.kl_per_dim, nan=0.0)
+    bounds = {}
+    for name, proj in pre.projections.items():
+        e = proj.embedding[:, :2]
+        lo, hi = np.nanmin(e, 0), np.nanmax(e, 0)
+        pad = 0.06 * (hi - lo) + 1e-6
+        bounds[name] = (float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1]))
+    return Loaded(Choice(Path(path).name, Path(path)), bundle, pre, mean, std,
+                  np.argsort(-kl, kind="stable"), bounds, explore.manifold_reference(pre.mean, k=METER_K))
+
+
+def load(choice: Choice) -> Loaded:
+    """The loaded bundle; raises BundleError (with what to do) for a damaged or unprecomputed one."""
+    result = _load(str(choice.path))
+    if isinstance(result, BundleError):
+        raise result
+    return dataclasses.replace(result, choice=choice)  # shallow: the arrays stay shared
+
+
+def precompute_command(choice: Choice) -> str:
+    try:
+        rel = choice.path.relative_to(Path.cwd())
+    except ValueError:
+        rel = choice.path
+    return PRECOMPUTE_HINT.format(path=rel)
+
+
+def forget(choice: Choice) -> None:
+    """Drop a cached failure, so that a bundle fixed on disk loads on the next try."""
+    _load.clear(str(choice.path))

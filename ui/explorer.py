@@ -1,0 +1,98 @@
+"""The explorer page: the map (left) with the inspector under it, the decoder and its sliders
+(right), the tools below."""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import decoder, images, inspector, map_view, session, tools
+from .session import ss
+
+
+def _on_map_select() -> None:
+    loaded = ss._loaded
+    rows, area = map_view.selected_rows(ss.get("map"))
+    if area or len(rows) > 1:
+        ss.lasso = rows
+        session.rerun("controls")
+    elif len(rows) == 1:
+        session.select(loaded, rows[0])
+        session.rerun("live", "actions", "controls", "inspector")
+    else:
+        ss.lasso = []
+        session.rerun("controls")
+
+
+def _on_projection() -> None:
+    ss.pad_rev = ss.get("pad_rev", 0) + 1  # the pad's handle moves to where the point lies on the new map
+    if ss.get("interp"):  # its drawn path belongs to the old map
+        proj = ss._loaded.pre.projections[ss.proj_pick]
+        ss.interp["map_path"] = proj.transform(ss.interp["z"])[:, :2].tolist()
+    if ss.get("upload") and "z" in ss.upload:
+        p = ss._loaded.pre.projections[ss.proj_pick].transform(ss.upload["z"][None])[0]
+        ss.marks_extra = [{"x": float(p[0]), "y": float(p[1]), "label": "your image"}]
+
+
+def map_panel(loaded) -> None:
+    pre = loaded.pre
+    name, colour = ss.proj_pick, ss.colour_pick
+    proj = pre.projections[name]
+    fig = map_view.figure(loaded, name, colour)
+    n = len(pre.labels)
+    if proj.dims == 3:
+        st.plotly_chart(fig, key="map3d", config={"displaylogo": False})
+        help_text = "Drag to turn the 3-D map. 3-D maps cannot be clicked: switch to a 2-D map to select points."
+    else:
+        st.plotly_chart(fig, key="map", on_select=_on_map_select, selection_mode=("points", "box", "lasso"),
+                        config={"displaylogo": False, "scrollZoom": True})
+        help_text = ("Click a point to inspect it and decode from there; click empty space to decode there. "
+                     "Lasso or box-select (toolbar, top right) to make your own slider. Scroll to zoom; "
+                     "click a class in the legend to hide it, double-click to show it alone.")
+    inverse = "" if proj.exact_inverse else (
+        f" Map → latent is approximate here (median error {proj.inverse_error.get('median_rel', float('nan')):.0%} "
+        "of the data's spread); PCA is exact.")
+    split = {"test": "test-set", "train": "training-set", "all": ""}.get(pre.split, pre.split)
+    ring = "The red ring is the current point. " if proj.dims == 2 else ""
+    st.caption(f"{n:,} {split} encodings, {map_view.projection_title(name)}, coloured by {colour}. "
+               f"{ring}{help_text}{inverse}")
+
+
+def sidebar(loaded) -> None:
+    pre = loaded.pre
+    names = list(pre.projections)
+    if ss.get("proj_pick") not in names:
+        ss.proj_pick = session.default_projection(pre)
+    options = map_view.colour_options(pre)
+    if ss.get("colour_pick") not in options:
+        ss.colour_pick = map_view.CLASS
+    with st.sidebar:
+        st.radio("Map", names, key="proj_pick", format_func=map_view.projection_title, on_change=_on_projection,
+                 help="How the latent space is laid flat. PCA is linear with an exact inverse; t-SNE and UMAP keep "
+                      "neighbours together, and map back to latent space approximately.")
+        st.selectbox("Colour by", options, key="colour_pick",
+                     help="Class, a measured attribute of each image, or the reconstruction error (nats).")
+        b = loaded.bundle
+        st.caption(f"{b.meta.get('dataset', '?')} · latent {b.latent_dim} · β {b.meta.get('beta', 1)} · "
+                   f"{'class-conditional · ' if b.conditional else ''}{len(pre.labels):,} points")
+        if pre.missing:
+            st.caption(":orange[Missing: " + "; ".join(pre.missing) + "]")
+
+
+def page() -> None:
+    ctx = ss.get("_ctx")
+    if ctx is None or ctx.get("loaded") is None:
+        return  # app.py already explained why
+    loaded = ctx["loaded"]
+    sidebar(loaded)
+    for note in session.pop_notices():
+        st.warning(note, icon=":material/link_off:")
+    st.html(images.CSS)
+    left, right = st.columns([1.2, 1], gap="medium")
+    with left:
+        map_panel(loaded)
+        inspector.panel()
+    with right:
+        decoder.live()
+        decoder.actions()
+        decoder.controls()
+    tools.panel()
+    session.write_url(loaded)

@@ -1,0 +1,158 @@
+"""The model card page: metrics, training curves, KL per latent dimension, architecture,
+dataset and training settings, and how faithfully each direction edits."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from . import map_view
+from .decoder import INACTIVE_KL, trust
+from .session import ss
+
+METRIC_NAMES = {"neg_elbo": ("Test −ELBO", "nats, lower is better"), "reconstruction": ("Reconstruction", "nats"),
+                "kl": ("KL", "nats"), "iwae_nll": ("Importance-weighted NLL bound", "nats"),
+                "active_units": ("Active latent units", "of the latent size"),
+                "knn_accuracy": ("10-NN accuracy of the encodings", "fraction"),
+                "reconstruction_mse": ("Reconstruction MSE per pixel", "[0, 1] scale"),
+                "test_points": ("Test images", "count")}
+
+
+def _read_history(bundle) -> dict:
+    try:
+        h = json.loads((bundle.path / "history.json").read_text())
+        return h if isinstance(h, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def curves_figure(history: dict) -> go.Figure | None:
+    """Training and validation curves, one line per recorded series (seconds left out)."""
+    series = {k: v for k, v in history.items() if isinstance(v, list) and v and k != "seconds"
+              and all(isinstance(x, (int, float)) for x in v)}
+    if not series:
+        return None
+    fig = go.Figure()
+    for i, (name, values) in enumerate(sorted(series.items(), key=lambda kv: (kv[0].startswith("val_"), kv[0]))):
+        base = name.removeprefix("val_")
+        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=name, mode="lines+markers",
+                                 line=dict(dash="dot" if name.startswith("val_") else "solid",
+                                           color=map_view.PALETTE[sorted({k.removeprefix('val_') for k in series}).index(base) % 10]),
+                                 marker=dict(size=4), yaxis="y2" if base == "kl" else "y"))
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch",
+                      yaxis=dict(title="loss, reconstruction (nats)"), hovermode="x unified",
+                      yaxis2=dict(title="KL (nats)", overlaying="y", side="right", showgrid=False),
+                      legend=dict(orientation="h", y=1.12))
+    return fig
+
+
+def kl_figure(kl: np.ndarray) -> go.Figure:
+    order = np.argsort(-kl, kind="stable")
+    colours = ["#bab0ac" if kl[i] < INACTIVE_KL else "#4e79a7" for i in order]
+    fig = go.Figure(go.Bar(x=[f"z{i}" for i in order], y=kl[order], marker_color=colours,
+                           hovertemplate="%{x}: %{y:.3f} nats<extra></extra>"))
+    fig.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="mean KL (nats)",
+                      xaxis_title="latent dimension, most used first")
+    return fig
+
+
+def page() -> None:
+    ctx = ss.get("_ctx") or {}
+    bundle = ctx.get("bundle")
+    if bundle is None:
+        return  # app.py already explained why
+    loaded, meta = ctx.get("loaded"), bundle.meta
+    st.markdown(f"## Model card · {ctx['choice'].name}")
+    st.caption(f"{meta.get('dataset', '?')} · latent {bundle.latent_dim} · image {'×'.join(map(str, bundle.image_shape))} · "
+               f"β {meta.get('beta', 1)} · {'class-conditional · ' if bundle.conditional else ''}"
+               f"saved {meta.get('created', '?')} · folder {bundle.path}")
+
+    st.markdown("#### Metrics")
+    metrics = meta.get("metrics") or {}
+    if metrics:
+        rows = [{"metric": METRIC_NAMES.get(k, (k, ""))[0], "value": v, "unit": METRIC_NAMES.get(k, ("", ""))[1]}
+                for k, v in metrics.items() if isinstance(v, (int, float))]
+        st.dataframe(rows, hide_index=True, width="stretch",
+                     column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+    else:
+        st.info(f"No test metrics stored yet: run `python scripts/evaluate.py {bundle.path}`.")
+
+    st.markdown("#### Training curves")
+    fig = curves_figure(_read_history(bundle))
+    if fig is None:
+        st.info("This bundle has no training history (history.json is empty).")
+    else:
+        st.plotly_chart(fig, key="curves", config={"displaylogo": False})
+        st.caption("Solid: training; dotted: validation. Loss = reconstruction + β·KL, per image, in nats.")
+
+    st.markdown("#### KL per latent dimension")
+    if loaded is not None and np.isfinite(loaded.pre.kl_per_dim).any():
+        kl = np.nan_to_num(loaded.pre.kl_per_dim)
+        dead = [f"z{i}" for i in range(len(kl)) if kl[i] < INACTIVE_KL]
+        st.plotly_chart(kl_figure(kl), key="kl", config={"displaylogo": False})
+        st.caption(f"How much information each dimension carries about the image (mean KL of its posterior from the prior "
+                   f"over the {loaded.pre.split} encodings). Grey: inactive, below {INACTIVE_KL} nats - the decoder "
+                   "ignores them" + (f": {', '.join(dead)}." if dead else "; none here."))
+    else:
+        st.info("Needs the precomputed encodings (see the explorer page for the command).")
+
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown("#### Architecture")
+        st.dataframe([{"setting": k, "value": json.dumps(v) if isinstance(v, (list, dict)) else str(v)}
+                      for k, v in (meta.get("model") or {}).items()], hide_index=True, width="stretch")
+        try:
+            n_params = int(bundle.model.count_params())
+            st.caption(f"{n_params:,} parameters: convolutional encoder q(z|x), transposed-convolution decoder p(x|z) "
+                       "with Bernoulli pixels.")
+        except Exception:  # an unbuilt model cannot count
+            pass
+    with right:
+        st.markdown("#### Data and training")
+        training = dict(meta.get("training") or {})
+        rows = [{"setting": "dataset", "value": str(meta.get("dataset", "?"))}]
+        if meta.get("splits"):
+            rows.append({"setting": "splits", "value": json.dumps(meta["splits"])})
+        rows += [{"setting": k, "value": json.dumps(v) if isinstance(v, (list, dict)) else str(v)} for k, v in training.items()]
+        st.dataframe(rows, hide_index=True, width="stretch")
+        if meta.get("versions"):
+            st.caption("Trained with " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+
+    st.markdown("#### Directions and their edit fidelity")
+    if loaded is None or not loaded.pre.directions:
+        st.info("Needs the precomputed directions (see the explorer page for the command).")
+        return
+    rows = []
+    order = {"attribute": 0, "class": 1, "class_pair": 2}
+    for d in sorted(loaded.pre.directions, key=lambda d: order.get(d.kind, 3)):
+        text, level = trust(d)
+        fid = d.fidelity or {}
+        rows.append({"direction": d.name, "kind": d.kind.replace("_", " "),
+                     "fit": d.fit.get("accuracy", d.fit.get("r2")),
+                     "fit measure": "accuracy" if "accuracy" in d.fit else "R²" if "r2" in d.fit else "",
+                     "edit fidelity ρ": fid.get("spearman"), "class change rate": fid.get("class_change_rate"),
+                     "trust": level})
+    kinds = sorted({r["kind"] for r in rows})
+    pick = st.segmented_control("Show", kinds, default=[k for k in kinds if k != "class pair"] or kinds,
+                                selection_mode="multi", key="card_kinds")
+    st.dataframe([r for r in rows if r["kind"] in (pick or kinds)], hide_index=True, width="stretch",
+                 column_config={"fit": st.column_config.NumberColumn(format="%.3f"),
+                                "edit fidelity ρ": st.column_config.NumberColumn(format="%.2f"),
+                                "class change rate": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+    st.caption("Fit: how well the direction was fitted (held-out accuracy of the linear class probe, or R² of the "
+               "attribute regression). Edit fidelity ρ: Spearman correlation between how far a point is moved "
+               "along the direction and the attribute measured again on its decoding - near ±1 the slider does "
+               "what its name says. Class change rate: how often such an edit also changes the predicted class.")
+    projections = {n: p for n, p in loaded.pre.projections.items() if not p.exact_inverse}
+    if projections:
+        st.markdown("#### Maps and their inverses")
+        st.dataframe([{"map": map_view.projection_title(n), "median inverse error": p.inverse_error.get("median_rel"),
+                       "90th percentile": p.inverse_error.get("p90_rel"),
+                       "nearest other encoding": p.inverse_error.get("nn_rel")} for n, p in projections.items()],
+                     hide_index=True, width="stretch",
+                     column_config={k: st.column_config.NumberColumn(format="percent") for k in
+                                    ("median inverse error", "90th percentile", "nearest other encoding")})
+        st.caption("Map → latent errors on held-out encodings, relative to the encodings' spread: how far the pad's "
+                   "latent point can be from the true latent of the spot dragged to. PCA maps invert exactly.")

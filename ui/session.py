@@ -1,0 +1,249 @@
+"""Per-session state: the current latent point and everything that follows it, and the URL.
+
+Every person (browser tab) has their own st.session_state; the model and the arrays are shared
+read-only. The current point `z` changes through `move()`, which also puts the latent pad's
+handle and the sliders where the new point is. The URL carries bundle, projection, colouring,
+latent point and selected encoding, so a copied link opens the same view.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from vae import VAEError, explore
+
+from . import bundles
+
+ss = st.session_state
+DIM_KEY = "dim_{}"
+DIR_KEY = "dir_{}"
+
+
+# ------------------------------------------------------------------------------------- notices
+
+def notice(text: str) -> None:
+    """A one-line note shown at the top of the page on the next full run (bad URL parameters...)."""
+    notes = ss.setdefault("_notices", [])
+    if text not in notes:
+        notes.append(text)
+
+
+def pop_notices() -> list[str]:
+    return ss.pop("_notices", [])
+
+
+def kept(widget, label, *args, key: str, default=None, **kwargs):
+    """Call a widget whose value outlives the run it is not drawn in (lazy tabs drop widget state)."""
+    store = ss.setdefault("_kept", {})
+    if key not in ss:
+        ss[key] = store.get(key, default)
+    value = widget(label, *args, key=key, **kwargs)
+    store[key] = value
+    return value
+
+
+def kept_value(key: str, default=None):
+    """A kept widget's value, drawn this run or not."""
+    if key in ss:
+        return ss[key]
+    return ss.get("_kept", {}).get(key, default)
+
+
+def set_kept(key: str, value) -> None:
+    """Set a kept widget's value from a callback."""
+    ss.setdefault("_kept", {})[key] = value
+    ss[key] = value
+
+
+# ------------------------------------------------------------------------------- the bundle
+
+def init_defaults() -> None:
+    """Starting values of state the widgets and callbacks read before any widget has run."""
+    ss.setdefault("_kept", {})
+
+
+def reset_for_bundle(loaded, z=None, sel=None) -> None:
+    """Fresh per-bundle state: start at the selected encoding (or the first one)."""
+    pre = loaded.pre
+    ss.loaded_path = str(loaded.choice.path)
+    ss.sel = sel if sel is not None else 0
+    ss.z_label = int(pre.labels[ss.sel]) if len(pre.labels) else 0
+    ss.groups = {"A": [], "B": []}
+    ss.lasso = []
+    ss.custom_dirs = []
+    ss.interp = None
+    for key in ("end_A", "end_B", "_upload_id", "marks_extra", "last_sample"):
+        ss.pop(key, None)  # they belong to the previous bundle's latent space
+    ss.upload = None
+    ss.traverse = None
+    ss.grid = None
+    ss.pad_rev = ss.get("pad_rev", 0) + 1
+    ss.pad_ack = ss.get("pad_ack", 0)
+    ss.dragging = False
+    ss.bookmarks = ss.setdefault("all_bookmarks", {}).setdefault(loaded.name, {})  # kept per bundle
+    ss.setdefault("_kept", {})["shown_dirs"] = None  # the directions tab picks its defaults
+    if "shown_dirs" in ss:
+        del ss["shown_dirs"]
+    move(loaded, pre.mean[ss.sel] if z is None else z)
+
+
+def direction_scales(loaded) -> dict:
+    """name -> {"center", "spread"} for every precomputed and custom direction (memoised per bundle)."""
+    cache = ss.setdefault("_scales", {})
+    key = ss.get("loaded_path")
+    if cache.get("_for") != key:
+        cache.clear()
+        cache["_for"] = key
+    for d in list(loaded.pre.directions) + list(ss.get("custom_dirs", [])):
+        if d.name not in cache:
+            cache[d.name] = explore.direction_scale(loaded.pre.mean, d.vector)
+    return cache
+
+
+def all_directions(loaded) -> list:
+    return list(loaded.pre.directions) + list(ss.get("custom_dirs", []))
+
+
+def find_direction(loaded, name: str):
+    return next((d for d in all_directions(loaded) if d.name == name), None)
+
+
+# ------------------------------------------------------------------------------- moving
+
+def move(loaded, z, *, from_pad: bool = False, sync: bool = True) -> None:
+    """Make z the current point. The pad follows unless it sent z itself; the sliders follow if `sync`."""
+    z = np.asarray(z, np.float32).reshape(-1).copy()
+    if z.shape != (loaded.bundle.latent_dim,) or not np.all(np.isfinite(z)):
+        raise VAEError(f"A latent point for this bundle has {loaded.bundle.latent_dim} finite numbers.")
+    ss.z = z
+    if not from_pad:
+        ss.pad_rev = ss.get("pad_rev", 0) + 1
+    if sync:
+        sync_controls(loaded)
+
+
+def sync_controls(loaded) -> None:
+    """Put every slider at the current point (spreads from the encodings' mean / centre)."""
+    z = ss.z
+    t = explore.standardized(z, loaded.latent_mean, loaded.latent_std)
+    for i, v in enumerate(t):
+        ss[DIM_KEY.format(i)] = _on_step(v)
+    scales = direction_scales(loaded)
+    for d in all_directions(loaded):
+        ss[DIR_KEY.format(d.name)] = _on_step(explore.along(z, d.vector, scales[d.name]))
+
+
+SLIDER_RANGE, SLIDER_STEP = 4.0, 0.05
+
+
+def _on_step(v: float) -> float:
+    """A slider value on the slider's own grid, inside its range."""
+    return float(np.clip(round(float(v) / SLIDER_STEP) * SLIDER_STEP, -SLIDER_RANGE, SLIDER_RANGE).round(2))
+
+
+def select(loaded, row: int) -> None:
+    """Select encoding `row`: the inspector shows it and the current point jumps to it."""
+    pre = loaded.pre
+    ss.sel = int(row)
+    if loaded.bundle.conditional:
+        ss.z_label = int(pre.labels[row])
+    move(loaded, pre.mean[row])
+
+
+def rerun(*fragments: str) -> None:
+    """From a callback: rerun only these fragments (their keys), not the whole page."""
+    try:
+        st.rerun(list(fragments) if fragments else "app")
+    except st.errors.StreamlitAPIException:
+        pass  # not in a callback (AppTest runs, tests): the ordinary rerun follows anyway
+
+
+# ------------------------------------------------------------------------------------ URL
+
+def read_url(choices) -> dict:
+    """Validated URL parameters for the first run of a session; each bad one becomes a notice.
+
+    bundle must name one of the offered bundles (never a path); z, a finite vector of the bundle's
+    length; sel, a row of its encodings; proj and color, ones the bundle has.
+    """
+    qp = st.query_params
+    out = {}
+    name = qp.get("bundle")
+    if name is not None:
+        choice = bundles.find(choices, name)
+        if choice is None:
+            notice(f"The link's bundle {name[:60]!r} is not one of this app's bundles: showing the default instead.")
+        else:
+            out["choice"] = choice
+    for key in ("proj", "color", "z", "sel", "label"):
+        if qp.get(key) is not None:
+            out[key] = qp.get(key)[:2000]
+    return out
+
+
+def apply_url(loaded, params: dict) -> None:
+    """Apply the URL's projection, colouring, selection and latent point to a freshly loaded bundle."""
+    pre = loaded.pre
+    if "proj" in params:
+        if params["proj"] in pre.projections:
+            ss.proj_pick = params["proj"]
+        else:
+            from .map_view import projection_title
+
+            notice(f"The link's map {params['proj'][:40]!r} is not in this bundle: showing "
+                   f"{projection_title(default_projection(pre))}.")
+    if "color" in params:
+        from .map_view import colour_options
+
+        if params["color"] in colour_options(pre):
+            ss.colour_pick = params["color"]
+        else:
+            notice(f"The link's colouring {params['color'][:40]!r} is not measured in this bundle: colouring by class.")
+    sel = None
+    if "sel" in params:
+        try:
+            sel = int(params["sel"])
+            if not 0 <= sel < len(pre.labels):
+                raise ValueError
+        except ValueError:
+            sel = None
+            notice(f"The link's selected point {params['sel'][:20]!r} does not exist in this bundle: ignored.")
+    z = None
+    if "z" in params:
+        try:
+            z = explore.parse_latent(params["z"], loaded.bundle.latent_dim)
+        except VAEError as exc:
+            notice(f"The link's latent point was ignored: {exc}.")
+    reset_for_bundle(loaded, z=z, sel=sel)
+    if "label" in params and loaded.bundle.conditional:
+        try:
+            label = int(params["label"])
+            if not 0 <= label < len(loaded.bundle.class_names):
+                raise ValueError
+            ss.z_label = label
+        except ValueError:
+            notice(f"The link's class {params['label'][:20]!r} does not exist in this bundle: ignored.")
+
+
+def write_url(loaded) -> None:
+    """Mirror the shareable state into the URL (skipped while dragging: the release writes it)."""
+    if ss.get("dragging"):
+        return
+    want = {"bundle": loaded.name, "proj": ss.get("proj_pick", ""), "color": ss.get("colour_pick", ""),
+            "z": explore.format_latent(ss.z), "sel": str(ss.get("sel", 0))}
+    if loaded.bundle.conditional:
+        want["label"] = str(ss.get("z_label", 0))
+    qp = st.query_params
+    current = {k: qp.get(k) for k in want}
+    if current != want:
+        try:
+            qp.from_dict(want)
+        except st.errors.StreamlitAPIException:
+            pass
+
+
+def default_projection(pre) -> str:
+    for name in ("latent", "pca2", "tsne", "umap", "pca3"):
+        if name in pre.projections:
+            return name
+    return next(iter(pre.projections))
