@@ -32,6 +32,8 @@ def table(figures: dict) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    # one line for a bad argument, not the usage dump: "error: ... (python scripts/evaluate.py --help)"
+    p.error = lambda message: p.exit(2, f"error: {message} (see python scripts/evaluate.py --help).\n")
     p.add_argument("bundle")
     p.add_argument("--iwae-k", type=int, default=1000, help="importance samples per image (0: skip)")
     p.add_argument("--iwae-points", type=int, default=500, help="test images in the IWAE subset")
@@ -39,13 +41,15 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.iwae_k < 0 or args.iwae_points < 0:
         p.error("--iwae-k and --iwae-points must be >= 0")
+    if args.seed < 0:
+        p.error(f"--seed must be >= 0, got {args.seed}")
     from vae import load_bundle
     from vae.bundle import update_bundle
     from vae.data import load_dataset
-    from vae.metrics import evaluate
 
     try:
         bundle = load_bundle(args.bundle)
+        from vae.metrics import evaluate
         meta = bundle.meta
         ds = load_dataset(meta["dataset"], **(meta.get("data_options") or {}))
         if ds.image_shape != bundle.image_shape:

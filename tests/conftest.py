@@ -1,26 +1,13 @@
 """Shared fixtures: tiny bundles trained in seconds on scikit-learn's 8x8 digits."""
-import os
 import shutil
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest  # noqa: E402
 
-
-def train_tiny(out: Path, epochs: int = 4, latent_dim: int = 4, **kw) -> Path:
-    """Train a small VAE on digits and save it as a bundle at `out`."""
-    from vae.bundle import save_bundle
-    from vae.training import TrainConfig, train
-
-    cfg = TrainConfig(dataset="digits", latent_dim=latent_dim, epochs=epochs, batch_size=64, lr=3e-3,
-                      hidden_units=64, jit_compile=False, **kw)
-    model, history, info = train(cfg, out.parent / f"run_{out.name}", verbose=0)
-    save_bundle(out, model, info, history)
-    return out
+from tiny import ROOT, train_tiny  # noqa: E402,F401  (ROOT: the repository)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ROOT
+from tiny import ROOT
 from vae.training import TrainConfig, TrainingDiverged, train
 from vae.errors import VAEError
 

@@ -13,14 +13,23 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
+import io
 import json
 import os
 import platform
 import shutil
+import stat
 import tempfile
 import threading
+import time
 import uuid
+import zipfile
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; a reader may then clear a live writer's temporary folder
+    fcntl = None
 
 import numpy as np
 
@@ -29,6 +38,9 @@ from .errors import BundleError, VAEError
 FORMAT_VERSION = 1
 META, HISTORY, MODEL = "meta.json", "history.json", "model.keras"
 PRECOMPUTE_HINT = "python scripts/precompute.py {path}"
+# With VAE_TIMING_LOG=FILE set, each Bundle.decode appends "unix_time decode rows milliseconds" to FILE:
+# the server-side latency that scripts/loadtest.py reads while browsers drive the app.
+TIMING_LOG = os.environ.get("VAE_TIMING_LOG")
 
 
 def sha256(path: Path) -> str:
@@ -39,11 +51,28 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask would race other threads)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
+
+
+def _public(path, folder: bool = False) -> None:
+    """Give a file (0666) or folder (0777) made by mkstemp/mkdtemp (0600/0700) the umask's usual mode,
+    so that an app running as another user can read the bundle."""
+    with contextlib.suppress(OSError):
+        os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a file through a temporary sibling and a rename: readers see the old or the new file."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        _public(tmp)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -80,17 +109,71 @@ def package_versions() -> dict:
             "numpy": np.__version__, "scikit-learn": sklearn.__version__}
 
 
-def recover(out: Path) -> None:
-    """Finish or undo a swap that a crash interrupted, and clear temporary leftovers."""
-    out = Path(out)
-    parent = out.parent
-    if not parent.is_dir():
+def _lock_file(out: Path) -> Path:
+    return out.parent / f".{out.name}.lock"
+
+
+@contextlib.contextmanager
+def _writer_lock(out: Path, wait: bool = True):
+    """An exclusive lock on `out` held by its one writer; the kernel drops it when the writer dies.
+
+    Yields True when held, False when another live process holds it (wait=False) or locking is
+    impossible here (no fcntl, read-only folder): then nobody may clear temporary folders. The
+    lock file is removed on release; a waiter that locked a removed file tries again.
+    """
+    if fcntl is None:
+        yield False
         return
-    olds = sorted(parent.glob(f".{out.name}.old-*"))
+    lock = _lock_file(out)
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError:
+            yield False
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except OSError:  # held by a live process (wait=False), or no locks on this filesystem
+            os.close(fd)
+            yield False
+            return
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed this file as we waited on it: lock the new one
+    try:
+        yield True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)  # closing releases the lock
+
+
+def _recover_locked(out: Path) -> None:
+    olds = sorted(out.parent.glob(f".{out.name}.old-*"))
     if olds and not out.exists():
         os.rename(olds.pop(), out)  # the crash fell between the two renames: put the old bundle back
-    for leftover in olds + list(parent.glob(f".{out.name}.tmp-*")):
+    for leftover in olds + list(out.parent.glob(f".{out.name}.tmp-*")):
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def recover(out: Path) -> None:
+    """Finish or undo a swap that a crash interrupted, and clear temporary leftovers.
+
+    Only when no live process is writing this bundle (its lock is free): a reader must never
+    clear the temporary folder of a save still in progress.
+    """
+    out = Path(out)
+    if not out.parent.is_dir():
+        return
+    if not any(out.parent.glob(f".{out.name}.old-*")) and not any(out.parent.glob(f".{out.name}.tmp-*")):
+        return  # nothing to do: no lock file is created by a plain read
+    with _writer_lock(out, wait=False) as held:
+        if held:
+            _recover_locked(out)
 
 
 @contextlib.contextmanager
@@ -98,40 +181,57 @@ def transaction(out: Path, start_from: Path | None = None):
     """Yield a temporary folder to fill; on success it replaces `out` whole, with fresh checksums.
 
     `start_from` (usually `out` itself) is copied in first, so an update keeps what it does not touch.
-    The body must leave a meta.json in the folder.
+    The body must leave a meta.json in the folder. Writers of one bundle take turns (a file lock
+    held from the copy to the swap), so two updates at once both land; a killed writer's lock is
+    released by the kernel and its leftovers are cleared by the next reader or writer.
     """
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        recover(out)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     except OSError as exc:
         raise BundleError(f"Cannot write a bundle in {out.parent} ({exc.strerror}): choose a writable folder.") from exc
-    old = None
-    try:
-        if start_from is not None:
-            for f in Path(start_from).iterdir():
-                if f.is_file() and not f.name.startswith("."):
-                    shutil.copy2(f, tmp / f.name)
-        yield tmp
-        meta = json.loads((tmp / META).read_text())
-        meta["files"] = {f.name: sha256(f) for f in sorted(tmp.iterdir()) if f.is_file() and f.name != META}
-        atomic_write_json(tmp / META, meta)
-        _fsync_dir(tmp)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-            os.rename(out, old)
-        os.rename(tmp, out)
-        _fsync_dir(out.parent)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not out.exists():
-            os.rename(old, out)
-        raise BundleError(f"Could not save the bundle at {out} ({exc.strerror or exc}); "
-                          "the previous bundle, if any, is unchanged: free some disk space or choose another --out.") from exc
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with _writer_lock(out) as held:
+        try:
+            if held:
+                _recover_locked(out)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+            _public(tmp, folder=True)
+        except OSError as exc:
+            raise BundleError(f"Cannot write a bundle in {out.parent} ({exc.strerror}): choose a writable folder.") from exc
+        old = None
+        try:
+            if start_from is not None:
+                for f in Path(start_from).iterdir():
+                    if f.name.startswith("."):
+                        continue
+                    if f.is_symlink():
+                        raise BundleError(f"{f.name} in bundle {start_from} is a symbolic link: bundles hold plain "
+                                          "files only; replace it with the file itself.")
+                    if f.is_file():
+                        shutil.copy2(f, tmp / f.name)
+            yield tmp
+            meta = json.loads((tmp / META).read_text())
+            meta["files"] = {f.name: sha256(f) for f in sorted(tmp.iterdir()) if f.is_file() and f.name != META}
+            atomic_write_json(tmp / META, meta)
+            _fsync_dir(tmp)
+            if out.exists():
+                old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+                os.rename(out, old)
+            os.rename(tmp, out)
+            _fsync_dir(out.parent)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if old is not None and not out.exists():
+                os.rename(old, out)
+            reason = os.strerror(exc.errno) if exc.errno else exc.__class__.__name__
+            raise BundleError(f"Could not save the bundle at {out} ({reason}); the previous bundle, if any, is "
+                              "unchanged: free some disk space or make the folder writable, then run the command "
+                              "again.") from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if old is not None and not out.exists():
+                os.rename(old, out)
+            raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -172,8 +272,10 @@ def save_bundle(out, model, meta: dict, history: dict | None = None) -> Path:
 def update_bundle(path, arrays: dict | None = None, meta_updates: dict | None = None) -> None:
     """Add or replace .npz arrays ({"file_stem": {"key": array}}) and top-level meta keys, atomically."""
     path = Path(path)
-    read_meta(path)  # refuse to update something that is not a bundle
+    if not path.is_dir() and not any(path.parent.glob(f".{path.name}.old-*")):
+        read_meta(path)  # no bundle there: say so before taking any lock
     with transaction(path, start_from=path) as tmp:
+        read_meta(path)  # under the writers' lock: refuse to update something that is not a bundle
         for stem, content in (arrays or {}).items():
             np.savez_compressed(tmp / f"{stem}.npz", **content)
         meta = json.loads((tmp / META).read_text())
@@ -196,13 +298,30 @@ def read_meta(path: Path) -> dict:
     return meta
 
 
+def _plain_file(path: Path, name) -> Path:
+    """The file `name` directly inside bundle folder `path`; anything else is refused.
+
+    A name from meta.json must be a plain file name (no folder part, no "..", not hidden), and the
+    file a regular file, not a symbolic link: nothing a bundle says reaches outside its folder.
+    """
+    name = str(name)
+    if not name or name != Path(name).name or name.startswith(".") or "\\" in name or "\0" in name:
+        raise BundleError(f"meta.json in {path} names a file outside the bundle ({name[:80]!r}): the bundle is "
+                          "damaged or tampered with; restore it or retrain it.")
+    f = path / name
+    if f.is_symlink():
+        raise BundleError(f"{name} in bundle {path} is a symbolic link: bundles hold plain files only; "
+                          "replace it with the file itself.")
+    return f
+
+
 def verify_files(path: Path, meta: dict) -> None:
     """Check each file against the checksum meta.json records; name the first one that differs."""
     files = meta.get("files")
     if not isinstance(files, dict) or MODEL not in files:
         raise BundleError(f"meta.json in {path} lists no file checksums: the bundle is damaged; restore or retrain it.")
     for name, digest in files.items():
-        f = path / Path(str(name)).name  # a name from meta.json never leaves the bundle folder
+        f = _plain_file(path, name)
         if not f.is_file():
             raise BundleError(f"{f.name} is missing from bundle {path}: restore it, or retrain/precompute the bundle.")
         if sha256(f) != digest:
@@ -210,20 +329,109 @@ def verify_files(path: Path, meta: dict) -> None:
                               "restore it, or retrain/precompute the bundle.")
 
 
+# What a model.keras written by save_bundle holds: a VAE rebuilt from plain values, nothing else.
+MODEL_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
+MODEL_KEYS = {"module", "class_name", "config", "registered_name", "compile_config", "build_config"}
+VAE_KEYS = {"name", "trainable", "dtype", "seed", "image_shape", "latent_dim", "beta", "conditional", "num_classes",
+            "base_filters", "hidden_units", "convs_per_stage"}
+MAX_CONFIG_BYTES = 1 << 16
+
+
+def _plain_value(v, depth: int = 0) -> bool:
+    """Numbers, strings, booleans, None and lists of them: nothing that names code."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return True
+    return isinstance(v, list) and depth < 3 and all(_plain_value(x, depth + 1) for x in v)
+
+
+def check_model_archive(f: Path) -> None:
+    """Refuse a model.keras that is not this project's VAE before Keras reads it (defence in depth
+    behind safe_mode): the archive's config may name only the registered VAE class and plain values,
+    so no Lambda, no function, no module of the file's choosing."""
+    def refuse(reason: str):
+        raise BundleError(f"model.keras in {f.parent} could not be loaded safely: {reason}; retrain the bundle "
+                          "with scripts/train.py.")
+    if not zipfile.is_zipfile(f):
+        refuse("it is not a Keras archive")
+    try:
+        with zipfile.ZipFile(f) as z:
+            members = {i.filename: i for i in z.infolist()}
+            if set(members) != MODEL_MEMBERS:
+                refuse(f"it holds {sorted(members)[:6]}, not a VAE saved by this project")
+            if members["config.json"].file_size > MAX_CONFIG_BYTES:
+                refuse("its config.json is too large")
+            config = json.loads(z.read("config.json"))
+    except (OSError, ValueError, zipfile.BadZipFile, KeyError) as exc:
+        if isinstance(exc, BundleError):
+            raise
+        refuse(f"its archive is unreadable ({exc.__class__.__name__})")
+    if not isinstance(config, dict) or not set(config) <= MODEL_KEYS:
+        refuse("its config.json is not a model config")
+    if config.get("class_name") != "VAE" or config.get("registered_name") != "vae>VAE" or config.get("module") != "vae.model":
+        refuse(f"it holds a {str(config.get('class_name'))[:40]!r}, not this project's VAE")
+    if config.get("compile_config") not in (None, {}):
+        refuse("it carries a compile configuration (loss, optimizer) that a bundle never has")
+    build = config.get("build_config")
+    if build is not None and not (isinstance(build, dict) and all(_plain_value(v) for v in build.values())):
+        refuse("its build configuration holds more than plain values")
+    inner = config.get("config")
+    if not isinstance(inner, dict) or not set(inner) <= VAE_KEYS:
+        extra = sorted(set(inner) - VAE_KEYS)[:5] if isinstance(inner, dict) else []
+        refuse(f"its VAE config has unexpected entries {extra}")
+    for key, value in inner.items():
+        if key == "dtype" and isinstance(value, dict):
+            policy = value.get("config")
+            if not (value.get("module") == "keras" and value.get("class_name") in ("DTypePolicy", "FloatDTypePolicy")
+                    and value.get("registered_name") is None and isinstance(policy, dict)
+                    and set(policy) == {"name"} and isinstance(policy["name"], str)):
+                refuse("its dtype policy is not a plain Keras one")
+        elif not _plain_value(value):
+            refuse(f"its VAE config entry {key!r} is not a plain value")
+
+
+def _array(value, what: str) -> np.ndarray:
+    """np.asarray that answers a ragged or non-numeric input with a VAEError instead of numpy's."""
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise VAEError(f"{what} must be a rectangular array of numbers ({str(exc).splitlines()[0][:80]}).") from None
+
+
+def _log_timing(what: str, rows: int, seconds: float) -> None:
+    with contextlib.suppress(OSError), open(TIMING_LOG, "a") as f:  # one short append: atomic across threads
+        f.write(f"{time.time():.3f} {what} {rows} {seconds * 1000:.3f}\n")
+
+
+def _check_batch_size(batch_size) -> None:
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+        raise VAEError(f"batch_size must be a whole number >= 1, got {batch_size!r}.")
+
+
 class Bundle:
     """A loaded bundle: the model behind compiled encode/decode, its metadata and its arrays."""
 
     def __init__(self, path, verify: bool = True):
-        import keras
+        self.path = Path(path)
+        self.verify = verify
+        with contextlib.suppress(OSError):  # a read-only folder: nothing can be put back, read what is there
+            recover(self.path)
+        for attempt in range(3):
+            try:
+                self.meta = read_meta(self.path)
+                if verify:
+                    verify_files(self.path, self.meta)
+                break
+            except BundleError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.05)  # a save may be swapping the bundle in right now: look again
+        if _plain_file(self.path, MODEL).is_file():
+            check_model_archive(self.path / MODEL)
+        import keras  # after the checks: a missing or damaged bundle is reported without TensorFlow's import
         import tensorflow as tf
 
         from . import model as _registers_vae  # noqa: F401  (registers the VAE class for loading)
 
-        self.path = Path(path)
-        recover(self.path)
-        self.meta = read_meta(self.path)
-        if verify:
-            verify_files(self.path, self.meta)
         try:
             self.model = keras.saving.load_model(self.path / MODEL, compile=False, safe_mode=True)
         except Exception as exc:
@@ -257,7 +465,7 @@ class Bundle:
             if self.conditional:
                 raise VAEError("This bundle is class-conditional: pass labels (one class index per row).")
             return np.zeros(n, np.int32)
-        y = np.asarray(labels).reshape(-1)
+        y = _array(labels, "labels").reshape(-1)
         if y.size == 1 and n > 1:
             y = np.repeat(y, n)
         if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) or (n and (y.min() < 0 or y.max() >= len(self.class_names))):
@@ -266,7 +474,8 @@ class Bundle:
 
     def encode(self, images, labels=None, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
         """Posterior means and log-variances, each (N, d) float32."""
-        x = np.asarray(images)
+        _check_batch_size(batch_size)
+        x = _array(images, "images")
         if x.shape == self.image_shape:
             x = x[None]
         if x.ndim != 4 or x.shape[1:] != self.image_shape:
@@ -292,7 +501,19 @@ class Bundle:
 
     def decode(self, z, labels=None, batch_size: int = 1024) -> np.ndarray:
         """Bernoulli means of the decoder, (N, H, W, C) float32 in [0, 1]."""
-        z = np.asarray(z, dtype=np.float32) if np.asarray(z).dtype != np.float32 else np.asarray(z)
+        started = time.perf_counter()
+        x = self._decode(z, labels, batch_size)
+        if TIMING_LOG:
+            _log_timing("decode", len(x), time.perf_counter() - started)
+        return x
+
+    def _decode(self, z, labels, batch_size: int) -> np.ndarray:
+        _check_batch_size(batch_size)
+        z = _array(z, "latent vectors")
+        if z.dtype.kind not in "biuf":
+            raise VAEError(f"latent vectors must be real numbers, got dtype {z.dtype}.")
+        with np.errstate(over="ignore"):  # beyond float32's range becomes inf, refused below
+            z = z.astype(np.float32, copy=False)
         if z.ndim == 1:
             z = z[None]
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
@@ -300,6 +521,8 @@ class Bundle:
         if not np.all(np.isfinite(z)):
             raise VAEError("latent vectors contain NaN or infinity: give finite numbers.")
         y = self._labels(labels, len(z))
+        if not len(z):  # the compiled decoder gives (0, H, W, filters) for an empty batch
+            return np.zeros((0, *self.image_shape), np.float32)
         if len(z) <= batch_size:
             return self._decode_fn(z, y).numpy()
         return np.concatenate([self._decode_fn(z[i:i + batch_size], y[i:i + batch_size]).numpy()
@@ -308,18 +531,28 @@ class Bundle:
     # precomputed arrays -------------------------------------------------------------------------
 
     def has(self, stem: str) -> bool:
-        return (self.path / f"{stem}.npz").is_file()
+        f = self.path / f"{stem}.npz"
+        return f.is_file() and not f.is_symlink()
 
     def arrays(self, stem: str) -> dict:
         """The read-only arrays of `stem`.npz, loaded once; a clear message if precompute has not run."""
         with self._lock:
             if stem not in self._arrays:
-                f = self.path / f"{stem}.npz"
+                f = _plain_file(self.path, f"{stem}.npz")
                 if not f.is_file():
                     raise BundleError(f"Bundle {self.path} has no precomputed {stem}: run "
                                       f"`{PRECOMPUTE_HINT.format(path=self.path)}`.")
+                raw = f.read_bytes()
+                if self.verify:  # checked again here: the file may have changed since load_bundle
+                    digest = (self.meta.get("files") or {}).get(f.name)
+                    if digest is None:
+                        raise BundleError(f"{f.name} in bundle {self.path} is not listed in meta.json's checksums: "
+                                          f"run `{PRECOMPUTE_HINT.format(path=self.path)}` again.")
+                    if hashlib.sha256(raw).hexdigest() != digest:
+                        raise BundleError(f"{f.name} in bundle {self.path} is damaged (its checksum does not match "
+                                          f"meta.json): run `{PRECOMPUTE_HINT.format(path=self.path)}` again.")
                 try:
-                    with np.load(f, allow_pickle=False) as data:
+                    with np.load(io.BytesIO(raw), allow_pickle=False) as data:
                         loaded = {k: data[k] for k in data.files}
                 except Exception as exc:
                     raise BundleError(f"{f.name} in {self.path} is unreadable ({exc.__class__.__name__}): "

@@ -25,6 +25,9 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 IDX_FILES = {"x_train": "train-images-idx3-ubyte.gz", "y_train": "train-labels-idx1-ubyte.gz",
              "x_test": "t10k-images-idx3-ubyte.gz", "y_test": "t10k-labels-idx1-ubyte.gz"}
 DEBIAN_FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+MAX_CLASSES = 10_000      # labels are class indices 0..K-1
+MAX_SIDE = 512            # image height and width, as for folders (--image-size)
+MAX_NPZ_BYTES = 8 << 30   # what an .npz may unpack to: its headers are read before anything is loaded
 
 
 @dataclasses.dataclass
@@ -65,7 +68,7 @@ def load_dataset(name: str = "fashion_mnist", image_size: int | None = None, cha
     if name == "digits":
         return _digits(test_fraction, seed)
     if name.startswith("folder:"):
-        return _folder(Path(name[7:]).expanduser(), image_size or 64, channels, test_fraction, seed)
+        return _folder(Path(name[7:]).expanduser(), 64 if image_size is None else image_size, channels, test_fraction, seed)
     if name.startswith("npz:"):
         return _npz(Path(name[4:]).expanduser(), test_fraction, seed)
     raise DataError(f"Unknown dataset {name!r}: use fashion_mnist, mnist, digits, folder:PATH or npz:PATH.")
@@ -189,6 +192,7 @@ def _npz(path: Path, test_fraction: float, seed: int) -> Dataset:
         raise DataError(f"No file at {path}: give npz:PATH to a .npz file with an array 'x' and optionally 'y'.")
     if not zipfile.is_zipfile(path):
         raise DataError(f"{path} is not a readable .npz file: save it with numpy.savez.")
+    _check_npz_sizes(path)
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
@@ -198,22 +202,51 @@ def _npz(path: Path, test_fraction: float, seed: int) -> Dataset:
         raise DataError(f"{path} is not a readable .npz file ({exc.__class__.__name__}): save it with numpy.savez.") from exc
     if "x" not in arrays:
         raise DataError(f"{path} has arrays {sorted(arrays)} but no 'x': save the images as x=(N, H, W[, C]).")
+    if not all(isinstance(a, np.ndarray) for a in arrays.values()):  # a member that is not an .npy array
+        raise DataError(f"{path} is not a readable .npz file (a member is not a numpy array): save it with numpy.savez.")
     x = arrays["x"]
     if x.ndim == 3:
         x = x[..., None]
-    if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) < 2:
-        raise DataError(f"'x' in {path} has shape {arrays['x'].shape}: expected (N, H, W) or (N, H, W, 1 or 3) with N >= 2.")
+    if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) < 2 or not (4 <= min(x.shape[1:3]) and max(x.shape[1:3]) <= MAX_SIDE):
+        raise DataError(f"'x' in {path} has shape {arrays['x'].shape}: expected (N, H, W) or (N, H, W, 1 or 3) with N >= 2 "
+                        f"and sides between 4 and {MAX_SIDE}.")
     x = as_uint8_images(x, f"'x' in {path}")
     y = arrays.get("y")
     if y is None:
         y = np.zeros(len(x), dtype=np.int32)
     elif y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
         raise DataError(f"'y' in {path} must be non-negative integers of shape ({len(x)},), got {y.dtype} {y.shape}.")
-    names = arrays.get("class_names")
     n_classes = int(y.max()) + 1
+    if n_classes > MAX_CLASSES:
+        raise DataError(f"'y' in {path} holds labels up to {n_classes - 1}: labels must be class indices 0..K-1 with "
+                        f"K <= {MAX_CLASSES}.")
+    names = arrays.get("class_names")
+    names = names.reshape(-1) if names is not None and names.ndim == 1 else None
     class_names = ([str(s) for s in names] if names is not None and len(names) >= n_classes
                    else [str(i) for i in range(n_classes)])
     return _split(f"npz:{path.stem}", x, y.astype(np.int32), class_names, test_fraction, seed, str(path))
+
+
+def _check_npz_sizes(path: Path) -> None:
+    """Refuse an .npz whose arrays would unpack to more than MAX_NPZ_BYTES, from their headers alone."""
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with z.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                    shape, _, dtype = read(f)
+                total += int(np.prod(shape, dtype=object)) * max(dtype.itemsize, 1)
+    except Exception as exc:  # BadZipFile, a broken header: np.load below says it in its own words
+        if isinstance(exc, DataError):
+            raise
+        return
+    if total > MAX_NPZ_BYTES:
+        raise DataError(f"{path} would unpack to {total / 2**30:.0f} GiB, over the {MAX_NPZ_BYTES >> 30} GiB this "
+                        "loader accepts: use fewer or smaller images.")
 
 
 def as_uint8_images(x: np.ndarray, what: str = "images") -> np.ndarray:

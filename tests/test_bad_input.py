@@ -1,0 +1,220 @@
+"""Bad input, each answered by one sentence (VAEError, or `error: ...` from a script), never a traceback.
+Complements test_data.py, test_bundle.py and test_training.py, which hold the first cases."""
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tiny import ROOT
+from vae import BundleError, DataError, VAEError, load_bundle
+from vae.bundle import update_bundle
+from vae.data import load_dataset
+
+
+def one_sentence(text: str) -> bool:
+    text = text.strip()
+    return bool(text) and "\n" not in text and "Traceback" not in text
+
+
+# ------------------------------------------------------------------------------------ datasets
+
+def _npz(tmp_path, **arrays):
+    np.savez(tmp_path / "d.npz", **arrays)
+    return f"npz:{tmp_path / 'd.npz'}"
+
+
+@pytest.mark.parametrize("arrays,fragment", [
+    (dict(x=np.zeros((3, 6, 6), bool)), "dtype bool"),
+    (dict(x=np.zeros((3, 6, 6), complex)), "dtype complex"),
+    (dict(x=np.zeros((3, 6, 6, 2), np.uint8)), "1 or 3"),
+    (dict(x=np.zeros((1, 6, 6), np.uint8)), "N >= 2"),
+    (dict(x=np.zeros((3, 1, 1), np.uint8)), "sides between 4 and 512"),
+    (dict(x=np.zeros((2, 600, 600), np.uint8)), "sides between 4 and 512"),
+    (dict(x=np.full((3, 6, 6), np.nan)), "not finite"),
+    (dict(x=np.zeros((3, 6, 6), np.uint8), y=np.array([0.0, 1.0, 2.0])), "'y'"),
+    (dict(x=np.zeros((3, 6, 6), np.uint8), y=np.array([0, -1, 2])), "'y'"),
+    (dict(x=np.zeros((3, 6, 6), np.uint8), y=np.array([0, 10**9, 2])), "K <= 10000"),  # was: 21 GB, OOM-killed
+    (dict(x=np.zeros((3, 6, 6), np.uint8), y=np.array([0, 1, 0]), class_names=np.array(["a", None], dtype=object)),
+     "object arrays"),
+])
+def test_npz_wrong_dtypes_shapes_and_labels(tmp_path, arrays, fragment):
+    with pytest.raises(DataError, match=fragment) as err:
+        load_dataset(_npz(tmp_path, **arrays))
+    assert one_sentence(str(err.value))
+
+
+def test_npz_that_is_a_pickle_or_a_strange_zip_or_a_bomb(tmp_path):
+    np.save(tmp_path / "p.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    os.replace(tmp_path / "p.npy", tmp_path / "p.npz")  # a pickle with an .npz name
+    with pytest.raises(DataError, match="not a readable .npz"):
+        load_dataset(f"npz:{tmp_path / 'p.npz'}")
+    with zipfile.ZipFile(tmp_path / "z.npz", "w") as z:
+        z.writestr("x.npy", b"not an array")  # was: AttributeError
+    with pytest.raises(DataError, match="not a readable .npz"):
+        load_dataset(f"npz:{tmp_path / 'z.npz'}")
+    header = io.BytesIO()  # a header promising 9 TiB: refused from the header, nothing allocated
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (10**6, 10**4, 10**3)})
+    with zipfile.ZipFile(tmp_path / "bomb.npz", "w") as z:
+        z.writestr("x.npy", header.getvalue() + b"\0" * 64)
+    with pytest.raises(DataError, match="would unpack to 9313 GiB"):
+        load_dataset(f"npz:{tmp_path / 'bomb.npz'}")
+
+
+def test_folder_of_only_other_files_and_of_every_image_mode(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("x")
+    (tmp_path / "docs" / "b.csv").write_text("x")
+    with pytest.raises(DataError, match="No images"):
+        load_dataset(f"folder:{tmp_path / 'docs'}")
+    modes = tmp_path / "modes"
+    modes.mkdir()
+    for i, mode in enumerate(["1", "L", "P", "RGB", "RGBA", "LA", "I;16", "I", "F", "CMYK"]):
+        Image.new(mode, (5 + i, 7), 1).save(modes / f"{i}.{'tiff' if mode in ('I;16', 'I', 'F', 'CMYK') else 'png'}")
+    (modes / "loop").symlink_to(modes, target_is_directory=True)  # a symlink loop is not followed forever
+    ds = load_dataset(f"folder:{modes}", image_size=8)
+    assert ds.image_shape == (8, 8, 3) and len(ds.x_train) + len(ds.x_test) >= 10 and ds.skipped == 0
+    with pytest.raises(DataError, match="image-size"):
+        load_dataset(f"folder:{modes}", image_size=0)  # was: silently 64
+
+
+def test_a_single_class_is_fine_unconditional_and_refused_conditional(tmp_path):
+    from vae.model import VAE
+
+    for i in range(4):
+        Image.fromarray(np.full((8, 8), 60 * i, np.uint8)).save(tmp_path / f"{i}.png")
+    ds = load_dataset(f"folder:{tmp_path}", image_size=8)
+    assert len(ds.class_names) == 1
+    with pytest.raises(VAEError, match="at least 2 classes"):
+        VAE(image_shape=ds.image_shape, latent_dim=2, conditional=True, num_classes=len(ds.class_names))
+
+
+# -------------------------------------------------------------------------------- encode/decode
+
+@pytest.mark.parametrize("images", [np.zeros((2, 8, 8, 3), np.uint8), np.zeros((2, 8, 8), np.uint8),
+                                    np.zeros((1, 2, 8, 8, 1), np.uint8), [[1, 2], [3]], "an image",
+                                    np.zeros((2, 8, 8, 1), object)])
+def test_encode_refuses_images_of_another_shape(tiny_bundle_dir, images):
+    with pytest.raises(VAEError) as err:
+        load_bundle(tiny_bundle_dir).encode(images)
+    assert one_sentence(str(err.value))
+
+
+@pytest.mark.parametrize("z", [np.full((1, 4), 1e39), ["a", "b", "c", "d"], [[0, 0], [0]], np.zeros(4, complex),
+                               np.zeros((2, 2, 4))])
+def test_decode_refuses_what_is_not_a_latent_vector(tiny_bundle_dir, z):
+    with pytest.raises(VAEError) as err:
+        load_bundle(tiny_bundle_dir).decode(z)
+    assert one_sentence(str(err.value))
+
+
+def test_decode_of_an_empty_batch_is_empty(tiny_bundle_dir):
+    assert load_bundle(tiny_bundle_dir).decode(np.zeros((0, 4))).shape == (0, 8, 8, 1)  # was (0, 8, 8, 32)
+
+
+# ------------------------------------------------------------------------- damaged bundles
+
+def test_truncated_model_is_named(bundle_copy):
+    data = (bundle_copy / "model.keras").read_bytes()
+    (bundle_copy / "model.keras").write_bytes(data[: len(data) // 2])
+    with pytest.raises(BundleError, match="model.keras in .* is damaged") as err:
+        load_bundle(bundle_copy)
+    assert one_sentence(str(err.value))
+
+
+def test_files_swapped_between_two_bundles_are_named(bundle_copy, tmp_path):
+    from tiny import train_tiny
+
+    other = train_tiny(tmp_path / "other", epochs=1, latent_dim=4, seed=1)
+    (bundle_copy / "model.keras").write_bytes((other / "model.keras").read_bytes())
+    with pytest.raises(BundleError, match="model.keras in .* is damaged"):
+        load_bundle(bundle_copy)
+    (bundle_copy / "model.keras").write_bytes((other / "model.keras").read_bytes())
+    (bundle_copy / "meta.json").write_bytes((other / "meta.json").read_bytes())  # the whole pair: consistent
+    (bundle_copy / "history.json").write_bytes((other / "history.json").read_bytes())
+    assert load_bundle(bundle_copy).meta["training"]["seed"] == 1  # checksums vouch for integrity, not origin
+
+
+@pytest.mark.parametrize("edit,fragment", [
+    (lambda m: m["files"].update({"model.keras": "0" * 64}), "model.keras in .* is damaged"),
+    (lambda m: m["files"].pop("history.json"), None),  # an unlisted file is not checked, nor read by the loader
+    (lambda m: m.pop("files"), "lists no file checksums"),
+    (lambda m: m.update(files=["model.keras"]), "lists no file checksums"),
+    (lambda m: m["files"].update({"ghost.npz": "0" * 64}), "ghost.npz is missing"),
+])
+def test_edited_meta_checksums(bundle_copy, edit, fragment):
+    meta = json.loads((bundle_copy / "meta.json").read_text())
+    edit(meta)
+    (bundle_copy / "meta.json").write_text(json.dumps(meta))
+    if fragment is None:
+        load_bundle(bundle_copy)
+        return
+    with pytest.raises(BundleError, match=fragment) as err:
+        load_bundle(bundle_copy)
+    assert one_sentence(str(err.value))
+
+
+def test_a_bundle_from_an_older_version_says_what_is_missing(bundle_copy):
+    """Only encodings' means and labels (an early precompute): the rest is listed, with the command."""
+    from vae.precomputed import load_precomputed
+
+    mean = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+    update_bundle(bundle_copy, arrays={"encodings": {"mean": mean, "labels": np.arange(30) % 10}},
+                  meta_updates={"precompute": {"split": "test"}})
+    pre = load_precomputed(load_bundle(bundle_copy))
+    hint = f"python scripts/precompute.py {bundle_copy}"
+    assert pre.missing and all(hint in m for m in pre.missing)
+    text = " ".join(pre.missing)
+    for what in ("images", "attributes", "t-SNE", "directions", "log-variances", "reconstruction errors"):
+        assert what in text, what
+    assert "pca2" in pre.projections and np.isnan(pre.recon_error).all() and len(pre.images) == 0
+
+
+# ------------------------------------------------------------------------------- command lines
+
+SCRIPTS = ROOT / "scripts"
+
+
+@pytest.mark.parametrize("script,args,fragment", [
+    ("train.py", ["--latent-dim", "5000"], "--latent-dim must be between 1 and 4096"),
+    ("train.py", ["--beta", "nan"], "--beta must be a finite number"),
+    ("train.py", ["--seed", "-1"], "--seed must be >= 0"),
+    ("train.py", ["--batch-size", "0"], "--batch-size must be at least 1"),
+    ("train.py", ["--val-fraction", "1"], "--val-fraction must be between 0 and 1"),
+    ("evaluate.py", ["--iwae-k", "-5"], "--iwae-k and --iwae-points must be >= 0"),
+    ("evaluate.py", ["--seed", "-2"], "--seed must be >= 0"),
+    ("precompute.py", ["--max-points", "0"], "--max-points must be at least 2"),
+    ("precompute.py", ["--perplexity", "-3"], "--perplexity must be a positive number"),
+    ("precompute.py", ["--perplexity", "nan"], "--perplexity must be a positive number"),
+    ("precompute.py", ["--split", "everything"], "invalid choice"),
+])
+def test_scripts_refuse_out_of_range_arguments_in_one_line(tiny_bundle_dir, tmp_path, capsys, script, args, fragment):
+    """In-process: exit code 2 (argument) or 1 (checked by the library), one line on stderr, nothing written."""
+    import importlib
+
+    module = importlib.import_module(f"scripts.{script[:-3]}")
+    argv = (["--dataset", "digits", "--out", str(tmp_path / "b")] if script == "train.py" else [str(tiny_bundle_dir)]) + args
+    try:
+        code = module.main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code in (1, 2) and fragment in err and one_sentence(err), err
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("script", ["evaluate", "precompute"])
+def test_scripts_on_a_missing_or_damaged_bundle(bundle_copy, tmp_path, capsys, script):
+    import importlib
+
+    module = importlib.import_module(f"scripts.{script}")
+    (bundle_copy / "history.json").write_text("{}")
+    for target, fragment in ((tmp_path / "nope", "No bundle folder"), (bundle_copy, "history.json in")):
+        assert module.main([str(target)]) in (1, 2)
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and fragment in err and one_sentence(err), err
