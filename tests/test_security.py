@@ -187,3 +187,14 @@ def test_bundle_files_are_readable_by_other_users(tiny_bundle_dir):
     for f in tiny_bundle_dir.iterdir():
         assert f.stat().st_mode & 0o777 == 0o666 & ~umask, f.name
     assert os.access(tiny_bundle_dir / "meta.json", os.R_OK)
+
+
+def test_updating_a_linked_bundle_folder_writes_where_the_link_points(tiny_bundle_dir, tmp_path):
+    real = tmp_path / "real"
+    shutil.copytree(tiny_bundle_dir, real)
+    link = tmp_path / "pretrained_link"
+    link.symlink_to(real, target_is_directory=True)
+    bundle_mod.update_bundle(link, meta_updates={"note": "via link"})
+    assert link.is_symlink() and json.loads((real / "meta.json").read_text())["note"] == "via link"
+    assert load_bundle(link).meta["note"] == "via link"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -157,7 +157,10 @@ def _recover_locked(out: Path) -> None:
     if olds and not out.exists():
         os.rename(olds.pop(), out)  # the crash fell between the two renames: put the old bundle back
     for leftover in olds + list(out.parent.glob(f".{out.name}.tmp-*")):
-        shutil.rmtree(leftover, ignore_errors=True)
+        if leftover.is_symlink():
+            leftover.unlink()
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def recover(out: Path) -> None:
@@ -186,6 +189,8 @@ def transaction(out: Path, start_from: Path | None = None):
     released by the kernel and its leftovers are cleared by the next reader or writer.
     """
     out = Path(out)
+    if out.is_symlink():  # a linked bundle folder (pretrained/x -> elsewhere): write where it points, keep the link
+        out = out.resolve()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
