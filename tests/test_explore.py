@@ -109,3 +109,11 @@ def test_chunked_manifold_reference_matches_the_plain_one(means):
     z = means[0] + 10.0
     np.testing.assert_allclose(latent.off_manifold(z, means, 5, reference=chunked)["percentile"],
                                latent.off_manifold(z, means, 5, reference=plain)["percentile"])
+
+
+def test_direction_scales_at_once_match_one_by_one(means):
+    vectors = np.random.default_rng(2).normal(size=(6, 5))
+    for many, v in zip(explore.direction_scales(means, vectors), vectors):
+        one = explore.direction_scale(means, v)
+        assert many["center"] == pytest.approx(one["center"], rel=1e-4, abs=1e-5)
+        assert many["spread"] == pytest.approx(one["spread"], rel=1e-4)

@@ -103,6 +103,7 @@ class Loaded:
     dim_order: np.ndarray     # latent dimensions, most used (highest KL) first
     bounds: dict              # projection name -> (x0, x1, y0, y1) with a margin
     reference: dict           # what is typical among the encodings, for the off-manifold meter
+    scales: dict              # direction name -> {"center", "spread"}: the zero and unit of its slider
 
     @property
     def name(self) -> str:
@@ -187,6 +188,8 @@ def _build_unmarked(path: str) -> Loaded | BundleError:
     mean = pre.mean.mean(0).astype(np.float32)
     std = np.where(pre.latent_std > 1e-6, pre.latent_std, 1.0).astype(np.float32)
     kl = np.nan_to_num(pre.kl_per_dim, nan=0.0)
+    vectors = [d.vector for d in pre.directions]
+    scales = dict(zip([d.name for d in pre.directions], explore.direction_scales(pre.mean, vectors))) if vectors else {}
     bounds = {}
     for name, proj in pre.projections.items():
         e = proj.embedding[:, :2]
@@ -194,7 +197,8 @@ def _build_unmarked(path: str) -> Loaded | BundleError:
         pad = 0.06 * (hi - lo) + 1e-6
         bounds[name] = (float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1]))
     return Loaded(Choice(Path(path).name, Path(path)), bundle, pre, mean, std,
-                  np.argsort(-kl, kind="stable"), bounds, explore.manifold_reference(pre.mean, k=METER_K))
+                  np.argsort(-kl, kind="stable"), bounds, explore.manifold_reference(pre.mean, k=METER_K),
+                  scales)
 
 
 def load(choice: Choice) -> Loaded:

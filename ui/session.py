@@ -71,6 +71,7 @@ def reset_for_bundle(loaded, z=None, sel=None) -> None:
     ss.groups = {"A": [], "B": []}
     ss.lasso = []
     ss.custom_dirs = []
+    ss._custom_scales = {}
     ss.interp = None
     for key in ("end_A", "end_B", "_upload_id", "marks_extra", "last_sample"):
         ss.pop(key, None)  # they belong to the previous bundle's latent space
@@ -88,16 +89,12 @@ def reset_for_bundle(loaded, z=None, sel=None) -> None:
 
 
 def direction_scales(loaded) -> dict:
-    """name -> {"center", "spread"} for every precomputed and custom direction (memoised per bundle)."""
-    cache = ss.setdefault("_scales", {})
-    key = ss.get("loaded_path")
-    if cache.get("_for") != key:
-        cache.clear()
-        cache["_for"] = key
-    for d in list(loaded.pre.directions) + list(ss.get("custom_dirs", [])):
-        if d.name not in cache:
-            cache[d.name] = explore.direction_scale(loaded.pre.mean, d.vector)
-    return cache
+    """name -> {"center", "spread"} for every direction: the bundle's (shared) and this session's own."""
+    own = ss.setdefault("_custom_scales", {})
+    for d in ss.get("custom_dirs", []):
+        if d.name not in own:
+            own[d.name] = explore.direction_scale(loaded.pre.mean, d.vector)
+    return {**loaded.scales, **own}
 
 
 def all_directions(loaded) -> list:
