@@ -121,6 +121,7 @@ class Session:
     def __init__(self, index: int, page):
         self.index, self.page = index, page
         self.errors: list[str] = []
+        self.script_errors: list[str] = []  # the driver's own trouble (a thumb not found in time), not the app's
         self.timeouts = 0
         self.slider_ms: list[float] = []
         self.drag_seconds = 0.0
@@ -191,7 +192,7 @@ class Session:
             await thumb.scroll_into_view_if_needed(timeout=5_000)
             box = await thumb.bounding_box()
         except Exception as exc:  # not a fault of the app under load: the page layout changed under the script
-            self.errors.append(f"script: no slider thumb to drag ({str(exc).splitlines()[0][:80]})")
+            self.script_errors.append(f"no slider thumb to drag ({str(exc).splitlines()[0][:80]})")
             return
         if box is None:
             return
@@ -289,6 +290,7 @@ async def run_level(browser, server: Server, sessions: int, seconds: float, seed
             "interactions": sum(s.interactions for s in opened),
             "errors": sum(len(s.errors) for s in opened), "error_samples": [e for s in opened for e in s.errors][:10],
             "timeouts": sum(s.timeouts for s in opened),
+            "script_errors": sum(len(s.script_errors) for s in opened),
             "pad_ms": _quantiles(pad_ms), "pad_images_per_s": round(shown / max(sum(s.drag_seconds for s in opened), 1e-9), 1),
             "slider_ms": _quantiles([m for s in opened for m in s.slider_ms]),
             "decode_ms": _quantiles(decode), "decodes": len(decode),
@@ -341,7 +343,7 @@ def run(bundle, levels=(2,), seconds: float = 20.0) -> dict:
 def _print_level(r: dict) -> None:
     iso = r["isolation"]
     print(f"N={r['sessions']:<3} {r['seconds']:>5.0f}s  {r['interactions']:>4} interactions  "
-          f"errors {r['errors']}  timeouts {r['timeouts']}  "
+          f"errors {r['errors']}  timeouts {r['timeouts']}  script {r['script_errors']}  "
           f"pad sent->painted p50 {r['pad_ms'].get('p50', '-')} p95 {r['pad_ms'].get('p95', '-')} ms "
           f"({r['pad_images_per_s']} images/s dragging)  slider p50 {r['slider_ms'].get('p50', '-')} "
           f"p95 {r['slider_ms'].get('p95', '-')} ms  server decode p50 {r['decode_ms'].get('p50', '-')} "
