@@ -145,3 +145,50 @@ def test_lambda_layer_is_refused_and_not_run(tmp_path):
     with pytest.raises(BundleError, match="could not be loaded safely"):
         load_bundle(tmp_path / "b")
     assert not marker.exists()
+
+
+# ---------------------------------------------------------------------- lazy model (the app's start-up)
+
+def test_a_lazy_bundle_reads_everything_but_the_model_without_tensorflow(tiny_bundle_dir):
+    import subprocess
+    import sys
+
+    from tiny import ROOT
+
+    code = ("import sys; from vae import load_bundle; b = load_bundle(sys.argv[1], lazy=True)\n"
+            "assert not b.model_ready and b.latent_dim == 4 and b.image_shape == (8, 8, 1) and len(b.class_names) == 10\n"
+            "assert 'tensorflow' not in sys.modules, 'a lazy bundle imported TensorFlow'\n"
+            "x = b.decode([[0.0, 0.5, -0.5, 1.0]])\n"
+            "assert b.model_ready and x.shape == (1, 8, 8, 1) and 'tensorflow' in sys.modules\n")
+    run = subprocess.run([sys.executable, "-c", code, str(tiny_bundle_dir)], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_lazy_and_eager_bundles_give_the_same_decodings_and_encodings(tiny_bundle_dir, digits):
+    z = np.random.default_rng(3).normal(size=(6, 4)).astype(np.float32)
+    eager, lazy = load_bundle(tiny_bundle_dir), load_bundle(tiny_bundle_dir, lazy=True)
+    np.testing.assert_allclose(lazy.decode(z), eager.decode(z), rtol=1e-6, atol=1e-7)
+    lazy2 = load_bundle(tiny_bundle_dir, lazy=True)  # encode first, this time
+    np.testing.assert_allclose(lazy2.encode(digits.x_test[:4])[0], eager.encode(digits.x_test[:4])[0], atol=1e-6)
+
+
+def test_threads_asking_for_a_lazy_model_share_one_load(tiny_bundle_dir):
+    import concurrent.futures
+
+    b = load_bundle(tiny_bundle_dir, lazy=True)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        models = list(pool.map(lambda _: b.load_model(), range(8)))
+    assert all(m is models[0] for m in models) and b.model is models[0]
+
+
+def test_a_meta_json_that_describes_another_model_is_refused_when_the_model_loads(bundle_copy):
+    meta = json.loads((bundle_copy / "meta.json").read_text())
+    meta["model"]["latent_dim"] = 5
+    (bundle_copy / "meta.json").write_text(json.dumps(meta))
+    b = load_bundle(bundle_copy, lazy=True)  # meta.json alone looks fine
+    assert b.latent_dim == 5
+    for _ in range(2):  # the failure is kept, not retried on every call
+        with pytest.raises(BundleError, match="describes a different model"):
+            b.decode(np.zeros((1, 5), np.float32))
+    with pytest.raises(BundleError, match="describes a different model"):
+        load_bundle(bundle_copy)

@@ -413,9 +413,12 @@ def _check_batch_size(batch_size) -> None:
 
 
 class Bundle:
-    """A loaded bundle: the model behind compiled encode/decode, its metadata and its arrays."""
+    """A loaded bundle: the model behind compiled encode/decode, its metadata and its arrays.
 
-    def __init__(self, path, verify: bool = True):
+    lazy=True reads and checks everything but the model, without importing TensorFlow (a fraction
+    of a second); the model loads on first use or with load_model(), e.g. from another thread."""
+
+    def __init__(self, path, verify: bool = True, lazy: bool = False):
         self.path = Path(path)
         self.verify = verify
         with contextlib.suppress(OSError):  # a read-only folder: nothing can be put back, read what is there
@@ -432,31 +435,78 @@ class Bundle:
                 time.sleep(0.05)  # a save may be swapping the bundle in right now: look again
         if _plain_file(self.path, MODEL).is_file():
             check_model_archive(self.path / MODEL)
-        import keras  # after the checks: a missing or damaged bundle is reported without TensorFlow's import
+        self._arrays: dict[str, dict] = {}
+        self._lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self._model = self._model_error = None
+        spec = self.meta.get("model") if isinstance(self.meta.get("model"), dict) else {}
+        try:
+            self.latent_dim = int(spec["latent_dim"])
+            self.image_shape = tuple(int(v) for v in spec["image_shape"])
+            self.conditional = bool(spec.get("conditional", False))
+            num_classes = int(spec.get("num_classes") or 0)
+        except (KeyError, TypeError, ValueError):  # an older meta.json: the model itself says
+            lazy = False
+            num_classes = 0
+        self.class_names = list(self.meta.get("class_names") or [str(i) for i in range(max(num_classes, 1))])
+        if not lazy:
+            self.load_model()
+
+    @property
+    def model_ready(self) -> bool:
+        """Whether the model is loaded (encode and decode then return without waiting for TensorFlow)."""
+        return self._model is not None
+
+    @property
+    def model(self):
+        """The Keras VAE (loaded on first use for a lazy bundle)."""
+        return self.load_model()
+
+    def load_model(self):
+        """Load model.keras safely, compile encode/decode and trace decode once; idempotent and
+        thread-safe (a second caller waits for the first). Raises BundleError, every time, if it cannot."""
+        if self._model is not None:
+            return self._model
+        with self._model_lock:
+            if self._model is None and self._model_error is None:
+                try:
+                    self._load_model_locked()
+                except BundleError as exc:
+                    self._model_error = exc
+            if self._model_error is not None:
+                raise self._model_error
+            return self._model
+
+    def _load_model_locked(self) -> None:
+        import keras  # here, not at import: a missing or damaged bundle is reported without TensorFlow's import
         import tensorflow as tf
 
         from . import model as _registers_vae  # noqa: F401  (registers the VAE class for loading)
 
         try:
-            self.model = keras.saving.load_model(self.path / MODEL, compile=False, safe_mode=True)
+            model = keras.saving.load_model(self.path / MODEL, compile=False, safe_mode=True)
         except Exception as exc:
             raise BundleError(f"model.keras in {self.path} could not be loaded safely ({exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0][:200]}): retrain the bundle with scripts/train.py.") from exc
-        cfg = self.model.config
-        self.latent_dim, self.image_shape, self.conditional = cfg.latent_dim, cfg.image_shape, cfg.conditional
-        self.class_names = list(self.meta.get("class_names") or [str(i) for i in range(max(cfg.num_classes, 1))])
-        self._arrays: dict[str, dict] = {}
-        self._lock = threading.Lock()
+        cfg = model.config
+        if hasattr(self, "latent_dim") and (self.latent_dim, self.image_shape, self.conditional) != (
+                cfg.latent_dim, tuple(cfg.image_shape), cfg.conditional):
+            raise BundleError(f"meta.json in {self.path} describes a different model from model.keras (latent size, "
+                              f"image shape or conditioning): retrain the bundle with scripts/train.py.")
+        self.latent_dim, self.image_shape, self.conditional = cfg.latent_dim, tuple(cfg.image_shape), cfg.conditional
+        if not self.meta.get("class_names"):
+            self.class_names = [str(i) for i in range(max(cfg.num_classes, 1))]
 
         label_spec = tf.TensorSpec((None,), tf.int32)
         z_spec = tf.TensorSpec((None, cfg.latent_dim), tf.float32)
         x_spec = tf.TensorSpec((None, *cfg.image_shape), tf.float32)
-        m = self.model
-        self._decode_fn = tf.function(lambda z, y: m.decode(z, y if cfg.conditional else None, apply_sigmoid=True),
+        self._decode_fn = tf.function(lambda z, y: model.decode(z, y if cfg.conditional else None, apply_sigmoid=True),
                                       input_signature=[z_spec, label_spec])
-        self._encode_fn = tf.function(lambda x, y: m.encode(x, y if cfg.conditional else None),
+        self._encode_fn = tf.function(lambda x, y: model.encode(x, y if cfg.conditional else None),
                                       input_signature=[x_spec, label_spec])
-        self.decode(np.zeros((1, cfg.latent_dim), np.float32), labels=[0] if cfg.conditional else None)  # trace once
+        zero = np.zeros((1, cfg.latent_dim), np.float32)
+        self._decode_fn(zero, np.zeros(1, np.int32))  # trace once, before anyone waits on it
+        self._model = model
 
     def __repr__(self):
         return f"Bundle({str(self.path)!r}, latent_dim={self.latent_dim}, image_shape={self.image_shape})"
@@ -495,6 +545,7 @@ class Bundle:
         else:
             raise VAEError(f"images have dtype {x.dtype}: use uint8 in [0, 255] or floats in [0, 1].")
         y = self._labels(labels, len(x))
+        self.load_model()
         means, logvars = [], []
         for i in range(0, len(x), batch_size):
             m, lv = self._encode_fn(x[i:i + batch_size], y[i:i + batch_size])
@@ -526,6 +577,7 @@ class Bundle:
         if not np.all(np.isfinite(z)):
             raise VAEError("latent vectors contain NaN or infinity: give finite numbers.")
         y = self._labels(labels, len(z))
+        self.load_model()
         if not len(z):  # the compiled decoder gives (0, H, W, filters) for an empty batch
             return np.zeros((0, *self.image_shape), np.float32)
         if len(z) <= batch_size:
@@ -568,6 +620,7 @@ class Bundle:
             return self._arrays[stem]
 
 
-def load_bundle(path, verify: bool = True) -> Bundle:
-    """Load a bundle folder; checks file checksums unless verify=False."""
-    return Bundle(path, verify=verify)
+def load_bundle(path, verify: bool = True, lazy: bool = False) -> Bundle:
+    """Load a bundle folder; checks file checksums unless verify=False. lazy=True: the model
+    (and TensorFlow) loads on first encode/decode or Bundle.load_model()."""
+    return Bundle(path, verify=verify, lazy=lazy)
