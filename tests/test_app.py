@@ -253,6 +253,34 @@ def test_a_damaged_bundle_names_the_file_and_offers_the_others(env, tmp_path, mo
     assert not at.error and at.session_state["bundle_pick"] == "digits4"
 
 
+def test_a_model_that_fails_to_load_leaves_the_map_and_says_why(env, tmp_path, monkeypatch):
+    """The map is drawn before the model loads; weights that Keras cannot read get a sentence and a
+    "Try again" where the decoder would be, and the other bundles still work."""
+    import zipfile
+
+    from vae import bundle as bundle_mod
+
+    broken = tmp_path / "badweights"
+    shutil.copytree(env["digits2"], broken)
+    with zipfile.ZipFile(env["digits2"] / "model.keras") as src, zipfile.ZipFile(broken / "model.keras", "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item, data[: len(data) // 3] if item.filename.endswith(".h5") else data)
+    meta = json.loads((broken / "meta.json").read_text())
+    meta["files"]["model.keras"] = bundle_mod.sha256(broken / "model.keras")  # passes the checksum, not Keras
+    (broken / "meta.json").write_text(json.dumps(meta))
+    monkeypatch.setenv("VAE_BUNDLE", os.pathsep.join([str(broken), str(env["digits4"])]))
+    at = run_app({"bundle": "badweights"})
+    assert_clean(at)
+    assert at.error and "could not be loaded safely" in at.error[0].value
+    assert any(b.label == "Try again" for b in at.button)
+    assert at.get("plotly_chart"), "the map is drawn from the precomputed arrays all the same"
+    assert not any(s.key and s.key.startswith("dim_") for s in at.slider)  # no decoder without a model
+    at.selectbox(key="bundle_pick").set_value("digits4").run()
+    assert_clean(at)
+    assert not at.error and any(s.key == "dim_0" for s in at.slider)
+
+
 def test_two_sessions_keep_their_own_point(env):
     a, b = run_app({"bundle": "digits4", "sel": "1"}), run_app({"bundle": "digits4", "sel": "2"})
     dim_slider(a, 0).set_value(2.5).run()

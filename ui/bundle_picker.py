@@ -18,7 +18,8 @@ def _on_pick() -> None:
     ss.pop("loaded_path", None)  # the next run resets the per-bundle state
 
 
-def _retry(choice) -> None:
+def retry(choice) -> None:
+    """The "Try again" button: forget the cached failure (or the bundle whose model failed) and reload."""
     bundles.forget(choice)
     ss.pop("loaded_path", None)
 
@@ -51,17 +52,16 @@ def choose() -> dict:
                           "`streamlit run app.py -- --bundle PATH` or VAE_BUNDLE.")
     choice = bundles.find(choices, ss.bundle_pick)
     ctx["choice"] = choice
-    slot = _warm_browser() if not bundles.is_ready(choice) else None
+    slot = _warm_browser() if bundles.is_loading(choice) else None
     try:
         loaded = bundles.load(choice)
     except BundleError as exc:
-        if slot is not None:
-            slot.empty()
         ctx["error"], ctx["bundle"] = exc, getattr(exc, "bundle", None)
         _explain(choice, choices, exc)
         return ctx
-    if slot is not None:
-        slot.empty()
+    finally:
+        if slot is not None:
+            slot.empty()
     ctx["loaded"], ctx["bundle"] = loaded, loaded.bundle
     ss._loaded = loaded
     if ss.get("loaded_path") != str(choice.path):
@@ -74,10 +74,10 @@ def choose() -> dict:
 
 
 def _warm_browser():
-    """While the server loads TensorFlow and the model, have the browser load its WebGL chart code.
+    """While the server loads the bundle's arrays (and TensorFlow), have the browser load its chart code.
 
     A one-point WebGL chart (invisible) makes the browser fetch and compile Plotly (~5 MB of
-    JavaScript) and set up WebGL now, instead of after the model is ready; the slot is cleared then.
+    JavaScript) and set up WebGL now, instead of after the arrays are ready; the slot is cleared then.
     """
     from .runtime import wait_for_shared_imports
 
@@ -89,7 +89,7 @@ def _warm_browser():
     fig.update_layout(height=40, margin=dict(l=0, r=0, t=0, b=0), xaxis_visible=False, yaxis_visible=False,
                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", showlegend=False)
     with slot.container():
-        st.caption("Loading TensorFlow and the model (once per server)...")
+        st.caption("Loading the bundle (once per server)...")
         st.plotly_chart(fig, key="warm_browser", config={"staticPlot": True, "displayModeBar": False})
     return slot
 
@@ -102,6 +102,6 @@ def _explain(choice, choices, exc: BundleError) -> None:
     if "precompute" in str(exc).lower() and getattr(exc, "bundle", None) is not None:
         st.markdown("Run this once, then press **Try again** (the model card works already):")
         st.code(bundles.precompute_command(choice), language="bash")
-    st.button("Try again", on_click=_retry, args=(choice,))
+    st.button("Try again", on_click=retry, args=(choice,))
     if others:
         st.info("Choose another bundle in the sidebar: " + ", ".join(f"**{n}**" for n in others) + ".")

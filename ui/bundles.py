@@ -116,16 +116,18 @@ class Loaded:
 
 _preloads: dict[str, concurrent.futures.Future] = {}
 _preloads_lock = threading.Lock()
-_ready: set[str] = set()  # bundle folders already loaded in this process
 
 
-def is_ready(choice: Choice) -> bool:
-    """Whether load(choice) returns at once (False: it waits for TensorFlow and the model)."""
-    return str(choice.path) in _ready
+def is_loading(choice: Choice) -> bool:
+    """Whether a start-up thread is still loading this bundle (load() would wait for it)."""
+    with _preloads_lock:
+        future = _preloads.get(str(choice.path))
+    return future is not None and not future.done()
 
 
 def preload(choice: Choice) -> None:
-    """Start loading a bundle in a background thread (at server start, before anyone asks for it)."""
+    """Start loading a bundle in background threads (at server start, before anyone asks for it):
+    its arrays and map first (no TensorFlow needed), its model alongside."""
     key = str(choice.path)
     with _preloads_lock:
         if key in _preloads:
@@ -137,6 +139,8 @@ def preload(choice: Choice) -> None:
         try:
             loaded = _build(key)
             if isinstance(loaded, Loaded):
+                threading.Thread(target=_load_model_quietly, args=(loaded,), name=f"model {choice.name}",
+                                 daemon=True).start()
                 warm(loaded)
             future.set_result(loaded)
             _log.info("Preloaded bundle %s in %.1f s", choice.name, time.perf_counter() - t0)
@@ -144,6 +148,28 @@ def preload(choice: Choice) -> None:
             future.set_exception(exc)
 
     threading.Thread(target=work, name=f"preload {choice.name}", daemon=True).start()
+
+
+def load_model(loaded: Loaded) -> None:
+    """Wait until the bundle's model is ready, loading it in this thread if nobody else is.
+
+    The page draws the map before calling this, so the browser draws it while TensorFlow loads.
+    Raises BundleError (one sentence, with what to do) if the model cannot be loaded."""
+    if loaded.bundle.model_ready:
+        return
+    from .runtime import limit_tensorflow_threads
+
+    limit_tensorflow_threads()
+    t0 = time.perf_counter()
+    loaded.bundle.load_model()
+    _log.info("Model of %s ready after %.1f s", loaded.name, time.perf_counter() - t0)
+
+
+def _load_model_quietly(loaded: Loaded) -> None:
+    try:
+        load_model(loaded)
+    except BundleError:
+        pass  # kept by the bundle: the page that needs the model shows it
 
 
 def warm(loaded: Loaded) -> None:
@@ -155,7 +181,7 @@ def warm(loaded: Loaded) -> None:
     map_view.pad_background(loaded, proj)
 
 
-@st.cache_resource(show_spinner="Loading the model and its precomputed maps...", max_entries=8)
+@st.cache_resource(show_spinner="Loading the precomputed maps...", max_entries=8)
 def _load(path: str) -> Loaded | BundleError:
     """One Loaded per bundle folder per process; a BundleError is cached too (retry: clear cache)."""
     with _preloads_lock:
@@ -164,20 +190,12 @@ def _load(path: str) -> Loaded | BundleError:
 
 
 def _build(path: str) -> Loaded | BundleError:
-    try:
-        return _build_unmarked(path)
-    finally:
-        _ready.add(path)
-
-
-def _build_unmarked(path: str) -> Loaded | BundleError:
+    """The bundle with its arrays and what the app derives from them; its model is loaded later
+    (load_model), so this needs no TensorFlow and takes a fraction of a second."""
     from vae.precomputed import load_precomputed
 
-    from .runtime import limit_tensorflow_threads
-
-    limit_tensorflow_threads()
     try:
-        bundle = load_bundle(path)
+        bundle = load_bundle(path, lazy=True)
     except BundleError as exc:
         return exc
     try:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import decoder, images, inspector, map_view, session, tools
+from vae import BundleError
+
+from . import bundle_picker, bundles, decoder, images, inspector, map_view, session, tools
 from .session import ss
 
 
@@ -77,6 +79,26 @@ def sidebar(loaded) -> None:
             st.caption(":orange[Missing: " + "; ".join(pre.missing) + "]")
 
 
+def _model_ready(loaded, column) -> bool:
+    """Wait for the model (only the first page after the server starts waits, ~3 s); if it cannot be
+    loaded, say why where the decoder would be, with a "Try again"."""
+    slot = None
+    if not loaded.bundle.model_ready:
+        with column:
+            slot = st.empty()
+            slot.caption(":material/hourglass_top: Loading TensorFlow and the model (once per server)...")
+    try:
+        bundles.load_model(loaded)
+    except BundleError as exc:
+        with column:
+            st.error(str(exc), icon=":material/error:")
+            st.button("Try again", on_click=bundle_picker.retry, args=(loaded.choice,), key="model_retry")
+        return False
+    if slot is not None:
+        slot.empty()
+    return True
+
+
 def page() -> None:
     ctx = ss.get("_ctx")
     if ctx is None or ctx.get("loaded") is None:
@@ -88,7 +110,10 @@ def page() -> None:
     st.html(images.CSS)
     left, right = st.columns([1.2, 1], gap="medium")
     with left:
-        map_panel(loaded)
+        map_panel(loaded)  # sent now: the browser draws the map while the model may still be loading
+    if not _model_ready(loaded, right):
+        return
+    with left:
         inspector.panel()
     with right:
         decoder.live()

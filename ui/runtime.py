@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.abc
+import sys
 import threading
 
 _done = False
@@ -50,16 +52,50 @@ def limit_tensorflow_threads(intra: int = 1, inter: int = 1) -> None:
         pass  # TensorFlow already initialised its thread pools: keep them
 
 
+class _MissingInThisThread(importlib.abc.MetaPathFinder):
+    """Reports some top-level packages as not installed, to imports made by one thread only."""
+
+    def __init__(self, names: set[str]):
+        self.names, self.thread = names, threading.current_thread()
+
+    def find_spec(self, name, path=None, target=None):
+        if threading.current_thread() is self.thread and name.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"{name} is not imported while TensorFlow starts", name=name)
+        return None
+
+
+def import_tensorflow() -> None:
+    """Import TensorFlow (in the start-up thread) without scikit-learn, then set its thread counts.
+
+    `import tensorflow` imports tf.keras, whose keras.wrappers imports scikit-learn (and with it
+    SciPy's stats) for Keras's scikit-learn estimator wrappers: about 0.9 s of a 3.3 s import on
+    this machine's cores, for wrappers the app never uses. Keras guards that import and leaves the
+    wrappers disabled when scikit-learn is missing, so this thread reports it missing while
+    TensorFlow loads; other threads, and later imports, get scikit-learn as usual."""
+    if "tensorflow" not in sys.modules:
+        finder = _MissingInThisThread({"sklearn"})
+        sys.meta_path.insert(0, finder)
+        try:
+            importlib.import_module("tensorflow")
+        except ImportError:
+            pass  # reported by whoever needs TensorFlow next, without this finder
+        finally:
+            sys.meta_path.remove(finder)
+    limit_tensorflow_threads()
+
+
 _preloading = threading.Event()     # set when the start-up thread runs
 _shared_imports = threading.Event()  # set once pandas and plotly are fully imported
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app):
-    """st.App start-up: load TensorFlow and the default bundle in the background while the server
-    starts and the browser fetches the page, so the first page does not wait for them (~3 s here)."""
+    """st.App start-up: import TensorFlow (the long pole, ~4 s here) and load the default bundle in
+    the background while the server starts and the browser fetches the page. The bundle's arrays
+    and map are ready within a second, so the map is drawn while the model is still loading."""
     tune_streamlit()
     _preloading.set()
+    threading.Thread(target=import_tensorflow, name="import tensorflow", daemon=True).start()
     threading.Thread(target=_preload_default, name="preload", daemon=True).start()
     yield
 
