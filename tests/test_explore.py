@@ -98,19 +98,6 @@ def test_format_and_parse_latent_round_trip():
     np.testing.assert_allclose(explore.parse_latent(text, 4), [0.1235, -2, 0, 0])
 
 
-def test_chunked_manifold_reference_matches_the_plain_one(means):
-    from vae import latent
-
-    plain = latent.manifold_reference(means, k=5, sample=300, seed=3)
-    chunked = explore.manifold_reference(means, k=5, sample=300, seed=3, chunk=7)
-    assert chunked["k"] == plain["k"]
-    np.testing.assert_allclose(chunked["knn_sorted"], plain["knn_sorted"], rtol=1e-5)
-    np.testing.assert_allclose(chunked["log_prior_sorted"], plain["log_prior_sorted"])
-    z = means[0] + 10.0
-    np.testing.assert_allclose(latent.off_manifold(z, means, 5, reference=chunked)["percentile"],
-                               latent.off_manifold(z, means, 5, reference=plain)["percentile"])
-
-
 def test_direction_scales_at_once_match_one_by_one(means):
     vectors = np.random.default_rng(2).normal(size=(6, 5))
     for many, v in zip(explore.direction_scales(means, vectors), vectors):

@@ -137,6 +137,16 @@ def test_off_manifold_says_typical_near_the_data_and_far_off_outside():
                                rtol=1e-5)
 
 
+def test_manifold_reference_from_its_tree_matches_brute_force_neighbours():
+    z, _ = blobs(600)
+    ref = latent.manifold_reference(z, k=5, sample=200, seed=3)
+    pick = np.random.default_rng(3).choice(len(z), size=200, replace=False)
+    _, dist = latent.nearest(z[pick], z, 6)  # brute force; column 0 is each point itself
+    np.testing.assert_allclose(ref["knn_sorted"], np.sort(dist[:, 1:].mean(1)), rtol=1e-5)
+    np.testing.assert_allclose(ref["log_prior_sorted"], np.sort(latent.log_prior(z)), rtol=1e-6)
+    assert ref["tree"].n == len(z) and ref["tree"].m == z.shape[1]
+
+
 def test_edit_fidelity_of_a_perfect_and_a_useless_direction():
     rng = np.random.default_rng(6)
     means = rng.standard_normal((200, 3)).astype(np.float32)

@@ -215,7 +215,7 @@ def _build(path: str) -> Loaded | BundleError:
         pad = 0.06 * (hi - lo) + 1e-6
         bounds[name] = (float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1]))
     return Loaded(Choice(Path(path).name, Path(path)), bundle, pre, mean, std,
-                  np.argsort(-kl, kind="stable"), bounds, explore.manifold_reference(pre.mean, k=METER_K),
+                  np.argsort(-kl, kind="stable"), bounds, latent.manifold_reference(pre.mean, k=METER_K, sample=1000),
                   scales)
 
 

@@ -35,6 +35,12 @@ def _on_pad() -> None:
     if not p:
         return
     ss.pad_ack = int(p.get("seq", 0))
+    if p.get("source") == "map3d":  # an encoding clicked on the 3-D map
+        row = p.get("row")
+        if isinstance(row, int) and 0 <= row < len(loaded.pre.labels):
+            session.select(loaded, row)
+            session.rerun("live", "actions", "controls", "inspector")
+        return
     dragging = bool(p.get("dragging"))
     ss.dragging = dragging
     try:
@@ -156,8 +162,9 @@ def live() -> None:
     latent_pad("pad", image=images.uri(img), side=meter_html(loaded.off_manifold(ss.z)), help=pad_help(proj_name, proj),
                alt="decoded image at the current point", bounds=loaded.bounds[proj_name], point=point[:2],
                rev=ss.pad_rev, ack=ss.pad_ack, on_change=_on_pad, background=map_view.pad_background(loaded, proj_name),
-               axes=map_view.axis_titles(proj_name, proj.dims)[:2], map_key="map" if proj.dims == 2 else None,
-               path=path, marks=marks)
+               axes=map_view.axis_titles(proj_name, proj.dims)[:2], map_key=map_view.chart_key(proj.dims),
+               map_dims=proj.dims, point3=point if proj.dims == 3 else None, path=path if proj.dims == 2 else (),
+               marks=marks if proj.dims == 2 else ())
     if ss.get("live_error"):
         st.caption(f":red[{ss.live_error}]")
     if not ss.get("dragging"):

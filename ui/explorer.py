@@ -41,10 +41,11 @@ def map_panel(loaded) -> None:
     fig = map_view.figure(loaded, name, colour)
     n = len(pre.labels)
     if proj.dims == 3:
-        st.plotly_chart(fig, key="map3d", config={"displaylogo": False})
-        help_text = "Drag to turn the 3-D map. 3-D maps cannot be clicked: switch to a 2-D map to select points."
+        st.plotly_chart(fig, key=map_view.chart_key(3), config={"displaylogo": False})
+        help_text = ("Drag to turn the 3-D map, scroll to zoom; click a point to inspect it and decode from there. "
+                     "Lasso selection needs a 2-D map.")
     else:
-        st.plotly_chart(fig, key="map", on_select=_on_map_select, selection_mode=("points", "box", "lasso"),
+        st.plotly_chart(fig, key=map_view.chart_key(2), on_select=_on_map_select, selection_mode=("points", "box", "lasso"),
                         config={"displaylogo": False, "scrollZoom": True})
         help_text = ("Click a point to inspect it and decode from there; click empty space to decode there. "
                      "Lasso or box-select (toolbar, top right) to make your own slider. Scroll to zoom; "
@@ -53,7 +54,7 @@ def map_panel(loaded) -> None:
         f" Map → latent is approximate here (median error {proj.inverse_error.get('median_rel', float('nan')):.0%} "
         "of the data's spread); PCA is exact.")
     split = {"test": "test-set", "train": "training-set", "all": ""}.get(pre.split, pre.split)
-    ring = "The red ring is the current point. " if proj.dims == 2 else ""
+    ring = "The red ring is the current point. "
     st.caption(f"{n:,} {split} encodings, {map_view.projection_title(name)}, coloured by {colour}. "
                f"{ring}{help_text}{inverse}")
 

@@ -128,10 +128,19 @@ function attachMap(s) {
   const dot = svgEl("circle", { r: 9, fill: "none", stroke: "#e5484d", "stroke-width": 2.5 }, svg);
   const centre = svgEl("circle", { r: 2.5, fill: "#e5484d" }, svg);
   gd.appendChild(svg);
+  const three = Number(s.data.map_dims) === 3;
   const redraw = () => { drawMapStatic(s); drawMap(s); };
+  const press = { x: 0, y: 0, row: null };
   const click = (ev) => {
+    const pts = (ev && ev.points) || [];
+    if (three) { // a 3-D scene reports a click on a point while the button is down: kept until release
+      const c = pts.length ? pts[0].customdata : null;
+      const row = Array.isArray(c) ? c[0] : c;
+      if (row !== null && row !== undefined && Number.isFinite(Number(row))) press.row = Math.round(Number(row));
+      return;
+    }
     // layout.clickanywhere makes Plotly report clicks on empty space too: points is then empty
-    if (ev && (!ev.points || ev.points.length === 0) && ev.xvals && ev.yvals && ev.xvals.length) {
+    if (pts.length === 0 && ev.xvals && ev.yvals && ev.xvals.length) {
       const x = Number(ev.xvals[0]), y = Number(ev.yvals[0]);
       if (Number.isFinite(x) && Number.isFinite(y)) {
         s.pos = [x, y];
@@ -140,16 +149,46 @@ function attachMap(s) {
       }
     }
   };
+  const ac = new AbortController();
+  let frame = 0;
+  if (three) {
+    // a click, not an orbit: the pointer comes up within a few pixels of where it went down
+    gd.addEventListener("pointerdown", (e) => { press.x = e.clientX; press.y = e.clientY; press.row = null; },
+                        { capture: true, signal: ac.signal });
+    gd.addEventListener("pointerup", (e) => {
+      const row = press.row;
+      press.row = null;
+      if (row !== null && Math.hypot(e.clientX - press.x, e.clientY - press.y) < 5) sendRow(s, row);
+    }, { capture: true, signal: ac.signal });
+    // the camera turns without a Plotly event on every frame: follow it while the map is shown
+    let last = "";
+    const follow = () => {
+      const key = cameraKey(gd);
+      if (key !== last) { last = key; drawMap(s); }
+      frame = requestAnimationFrame(follow);
+    };
+    frame = requestAnimationFrame(follow);
+  }
   gd.on("plotly_afterplot", redraw);
   gd.on("plotly_relayout", redraw);
   gd.on("plotly_click", click);
-  s.map = { gd, svg, path, marks, ring, dot, centre, redraw, click };
+  s.map = { gd, svg, path, marks, ring, dot, centre, redraw, click, three, stop: () => { ac.abort(); cancelAnimationFrame(frame); } };
   redraw();
+}
+
+function sendRow(s, row) { // a point clicked on the 3-D map: Python selects that encoding
+  s.seq += 1;
+  s.inflight = s.seq;
+  s.sentAt = performance.now();
+  s.pending = null;
+  log("sent", { seq: s.seq, t: s.sentAt });
+  s.set("point", { row, seq: s.seq, dragging: false, source: "map3d" });
 }
 
 function detachMap(s) {
   if (!s.map) return;
-  const { gd, svg, redraw, click } = s.map;
+  const { gd, svg, redraw, click, stop } = s.map;
+  stop();
   if (gd && gd.removeListener) {
     gd.removeListener("plotly_afterplot", redraw);
     gd.removeListener("plotly_relayout", redraw);
@@ -159,7 +198,27 @@ function detachMap(s) {
   s.map = null;
 }
 
+function scene3d(gd) {
+  const sc = gd && gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene;
+  return sc && sc.glplot && sc.glplot.cameraParams && sc.dataScale ? sc : null;
+}
+
+function cameraKey(gd) {
+  const sc = scene3d(gd);
+  if (!sc) return "";
+  const c = sc.glplot.cameraParams;
+  const r = sc.container.getBoundingClientRect();
+  return [c.model, c.view, c.projection].map((m) => Array.prototype.join.call(m, ",")).join(";") + `;${r.width}x${r.height}`;
+}
+
+function xform(m, v) { // column-major 4x4 matrix times a 4-vector
+  const out = [0, 0, 0, 0];
+  for (let i = 0; i < 4; ++i) for (let j = 0; j < 4; ++j) out[j] += m[4 * i + j] * v[i];
+  return out;
+}
+
 function mapAxes(m) {
+  if (m.three) return sceneAxes(m.gd);
   const fl = m.gd._fullLayout;
   const xa = fl && fl.xaxis, ya = fl && fl.yaxis;
   if (!xa || !ya || !xa.l2p || !ya.l2p) return null;
@@ -171,9 +230,24 @@ function mapAxes(m) {
   };
 }
 
+function sceneAxes(gd) { // a 3-D point -> pixels over the chart, as Plotly places its own hover labels
+  const sc = scene3d(gd);
+  if (!sc) return null;
+  const c = sc.glplot.cameraParams, ds = sc.dataScale;
+  const r = sc.container.getBoundingClientRect(), g = gd.getBoundingClientRect();
+  return {
+    xyz: (p) => {
+      const q = xform(c.projection, xform(c.view, xform(c.model, [p[0] * ds[0], p[1] * ds[1], p[2] * ds[2], 1])));
+      if (!(q[3] > 0)) return null; // behind the camera
+      return [r.left - g.left + (0.5 + 0.5 * q[0] / q[3]) * r.width, r.top - g.top + (0.5 - 0.5 * q[1] / q[3]) * r.height];
+    },
+    inside: (a, b) => a >= r.left - g.left && a <= r.right - g.left && b >= r.top - g.top && b <= r.bottom - g.top,
+  };
+}
+
 function drawMapStatic(s) { // path and marks, after a data change or a zoom
   const m = s.map;
-  const ax = m && mapAxes(m);
+  const ax = m && !m.three && mapAxes(m);  // (the 3-D map shows the current point only)
   if (!ax) return;
   m.path.setAttribute("points", (s.data.path || []).map((p) => `${ax.px(p[0]).toFixed(1)},${ax.py(p[1]).toFixed(1)}`).join(" "));
   m.marks.replaceChildren();
@@ -191,10 +265,18 @@ function drawMap(s) { // the current point's ring, on every pointer move
   const m = s.map;
   const ax = m && mapAxes(m);
   if (!ax) return;
-  const show = s.pos && ax.inside(ax.px(s.pos[0]), ax.py(s.pos[1]));
+  let at = null;
+  if (s.pos && m.three) {
+    const p3 = s.data.point3 || [0, 0, 0];  // the pad moves the first two axes; the third stays
+    at = ax.xyz([s.pos[0], s.pos[1], p3[2]]);
+  } else if (s.pos) {
+    at = [ax.px(s.pos[0]), ax.py(s.pos[1])];
+  }
+  const show = !!at && ax.inside(at[0], at[1]);
+  m.svg.dataset.ring = show ? `${at[0].toFixed(1)},${at[1].toFixed(1)}` : "";
   for (const c of [m.ring, m.dot, m.centre]) {
     c.style.display = show ? "" : "none";
-    if (show) { c.setAttribute("cx", ax.px(s.pos[0])); c.setAttribute("cy", ax.py(s.pos[1])); }
+    if (show) { c.setAttribute("cx", at[0]); c.setAttribute("cy", at[1]); }
   }
 }
 

@@ -82,13 +82,15 @@ _component = st.components.v2.component("latent_explorer.latent_pad", html=_HTML
 
 
 def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_change, side: str = "", help: str = "",
-               background: str = "", axes=("x", "y"), map_key: str | None = None, path=(), marks=(),
-               alt: str = "decoded image", disabled: bool = False):
+               background: str = "", axes=("x", "y"), map_key: str | None = None, map_dims: int = 2, point3=None,
+               path=(), marks=(), alt: str = "decoded image", disabled: bool = False):
     """Mount the decoder view. Returns its state ({"point": {...}} once moved); `on_change` runs on each new point.
 
     image: the decoded image as a data URI; side: HTML under it (the meter, our own markup); help: text below;
     bounds: (x0, x1, y0, y1) of the pad in map units; point: (x, y) where Python last put the handle,
     adopted by the browser whenever `rev` changes; ack: the seq of the last point the server handled.
+    map_key: the key of the big map's st.plotly_chart to mark the current point on; map_dims 3 with point3,
+    the current point's three map coordinates, for a 3-D map (whose point clicks come back as {"row": i}).
     """
     data = {
         "image": image,
@@ -102,6 +104,8 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
         "bg": background,
         "axes": list(axes),
         "map_key": map_key,
+        "map_dims": int(map_dims),
+        "point3": None if point3 is None else [float(v) for v in point3[:3]],
         "path": [[float(p[0]), float(p[1])] for p in path],
         "marks": [{"x": float(m["x"]), "y": float(m["y"]), "label": str(m["label"])} for m in marks],
         "disabled": bool(disabled),
@@ -110,7 +114,8 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
 
 
 def pad_point(key: str) -> dict | None:
-    """The last point the pad reported ({"x", "y", "seq", "dragging", "source"}), or None."""
+    """The last point the pad reported ({"x", "y", "seq", "dragging", "source"}, or {"row", "seq", "source":
+    "map3d"} for a point clicked on a 3-D map), or None."""
     state = st.session_state.get(key)
     point = state.get("point") if hasattr(state, "get") else None
     return point if isinstance(point, dict) else None

@@ -48,6 +48,11 @@ def axis_titles(name: str, dims: int) -> list[str]:
     return [f"{projection_title(name)} {i + 1}" for i in range(dims)]
 
 
+def chart_key(dims: int) -> str:
+    """The big map's st.plotly_chart key (2-D maps report selections; the 3-D one only clicks, via the pad)."""
+    return "map3d" if dims == 3 else "map"
+
+
 def colour_options(pre) -> list[str]:
     return [CLASS] + [a for a in pre.attributes if np.isfinite(pre.attributes[a]).any()] + \
         ([RECON] if np.isfinite(pre.recon_error).any() else [])

@@ -156,20 +156,6 @@ def group_direction(means, idx_a, idx_b) -> tuple[np.ndarray, dict]:
                "gap": float((pb.mean() - pa.mean()) / spread)}
 
 
-def manifold_reference(means, k: int = 5, sample: int = 1000, seed: int = 0, chunk: int = 256) -> dict:
-    """latent.manifold_reference computed a chunk of queries at a time: the same numbers, in memory
-    that does not grow with sample x N (70,000 encodings: ~60 MB instead of ~1.5 GB)."""
-    means = np.asarray(means, np.float32)
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(means), size=min(sample, len(means)), replace=False)
-    kk = min(k + 1, len(means))
-    knn = []
-    for start in range(0, len(pick), chunk):
-        _, dist = latent.nearest(means[pick[start:start + chunk]], means, kk)
-        knn.append(dist[:, 1:].mean(1) if dist.shape[1] > 1 else np.zeros(len(dist)))  # column 0: the point itself
-    return {"k": k, "knn_sorted": np.sort(np.concatenate(knn)), "log_prior_sorted": np.sort(latent.log_prior(means))}
-
-
 def parse_latent(text, d: int) -> np.ndarray:
     """'0.1,-2,3e-1' -> (d,) float32; raises VAEError for the wrong length, NaN/inf or non-numbers."""
     if not isinstance(text, str) or not text.strip():

@@ -160,6 +160,64 @@ def isolated_point(page, min_px: float = 10.0, skip: int = 0):
         return null; }""", [min_px, skip])
 
 
+# a 3-D map: each point's pixel from Plotly's own camera (the way Plotly places its hover labels)
+_SCENE_POINTS = """() => {
+    const gd = document.querySelector('.st-key-map3d .js-plotly-plot');
+    const sc = gd && gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene;
+    if (!sc || !sc.glplot || !sc.glplot.cameraParams || !sc.dataScale) return null;
+    const c = sc.glplot.cameraParams, ds = sc.dataScale, r = sc.container.getBoundingClientRect();
+    const mul = (m, v) => { const o = [0, 0, 0, 0]; for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) o[j] += m[4 * i + j] * v[i]; return o; };
+    const pts = [];
+    for (const tr of gd._fullData) {
+        if (!tr.customdata || tr.visible !== true) continue;
+        for (let i = 0; i < tr.x.length; i++) {
+            const q = mul(c.projection, mul(c.view, mul(c.model, [tr.x[i] * ds[0], tr.y[i] * ds[1], tr.z[i] * ds[2], 1])));
+            const cd = tr.customdata[i];
+            pts.push([r.left + (0.5 + 0.5 * q[0] / q[3]) * r.width, r.top + (0.5 - 0.5 * q[1] / q[3]) * r.height,
+                      Math.round(typeof cd === 'object' ? cd[0] : cd), q[2] / q[3]]);
+        }
+    }
+    return {pts, box: [r.left, r.top, r.right, r.bottom]};
+}"""
+
+
+def scene_isolated_point(page, min_px: float = 8.0, skip: int = 0):
+    """(row, x, y) of a point on the 3-D map with no other point within min_px on screen."""
+    found = page.evaluate(_SCENE_POINTS)
+    if not found:
+        return None
+    pts, (left, top, right, bottom) = found["pts"], found["box"]
+    cells: dict = {}
+    for p in pts:
+        cells.setdefault((int(p[0] // min_px), int(p[1] // min_px)), []).append(p)
+    hits = 0
+    for p in pts:
+        if not (left + 40 < p[0] < right - 40 and top + 40 < p[1] < bottom - 40):
+            continue
+        cx, cy = int(p[0] // min_px), int(p[1] // min_px)
+        near = [q for dx in (-1, 0, 1) for dy in (-1, 0, 1) for q in cells.get((cx + dx, cy + dy), [])
+                if q is not p and ((q[0] - p[0]) ** 2 + (q[1] - p[1]) ** 2) ** 0.5 < min_px]
+        if not near:
+            if hits == skip:
+                return p[2], p[0], p[1]
+            hits += 1
+    return None
+
+
+def scene_point_xy(page, row: int) -> tuple[float, float] | None:
+    found = page.evaluate(_SCENE_POINTS)
+    return next(((p[0], p[1]) for p in (found or {}).get("pts", []) if p[2] == row), None)
+
+
+def ring_xy(page, key: str = "map3d") -> tuple[float, float] | None:
+    """Where the current point's ring is drawn over the big map, in page pixels (None: not shown)."""
+    return page.evaluate("""(key) => { const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+        const svg = gd && gd.querySelector('.latent-pad-overlay');
+        if (!svg || !svg.dataset.ring) return null;
+        const [x, y] = svg.dataset.ring.split(',').map(Number), box = gd.getBoundingClientRect();
+        return [box.left + x, box.top + y]; }""", key)
+
+
 def map_data_to_screen(page, x: float, y: float) -> tuple[float, float]:
     return page.evaluate("""([x, y]) => { const gd = document.querySelector('.st-key-map .js-plotly-plot');
         const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();

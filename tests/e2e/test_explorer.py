@@ -10,8 +10,8 @@ import io
 
 import numpy as np
 import pytest
-from helpers import (decoded, drag_slider, inspected_row, isolated_point, map_data_to_screen, pad_box, wait_decoded,
-                     wait_decoded_change, wait_idle)
+from helpers import (decoded, drag_slider, inspected_row, isolated_point, map_data_to_screen, pad_box, ring_xy,
+                     scene_isolated_point, scene_point_xy, wait_decoded, wait_decoded_change, wait_idle)
 from PIL import Image
 
 pytestmark = pytest.mark.e2e
@@ -180,3 +180,43 @@ def test_a_copied_link_restores_the_latent_point(page, browser, artifacts):
     finally:
         other.close()
     assert not page.errors, page.errors
+
+
+def test_the_3d_map_marks_the_current_point_and_its_points_can_be_clicked(browser, app_url, artifacts):
+    pg = browser.new_page(viewport={"width": 1500, "height": 1100})
+    try:
+        pg.goto(app_url + "/?proj=pca3&sel=0")
+        wait_decoded(pg)
+        wait_idle(pg, settle_ms=500)
+        pg.wait_for_function("() => { const s = document.querySelector('.st-key-map3d .latent-pad-overlay'); "
+                             "return s && s.dataset.ring; }", timeout=20_000)
+        ring, at = ring_xy(pg), scene_point_xy(pg, 0)
+        assert at is not None and abs(ring[0] - at[0]) < 2 and abs(ring[1] - at[1]) < 2, (ring, at)
+        pg.screenshot(path=artifacts / "10_map3d.png")
+        found = scene_isolated_point(pg, skip=2)
+        assert found is not None, "no point stands alone on the 3-D map"
+        target, x, y = found
+        before = decoded(pg)
+        pg.mouse.move(x, y)
+        pg.wait_for_timeout(300)  # Plotly's 3-D picking runs on its next frames
+        pg.mouse.down()
+        pg.wait_for_timeout(150)
+        pg.mouse.up()
+        pg.wait_for_function("(row) => { const e = document.querySelector('.inspected'); return e && e.dataset.row == row; }",
+                             arg=str(target), timeout=20_000)
+        wait_decoded_change(pg, before["src"])
+        wait_idle(pg)
+        ring, at = ring_xy(pg), scene_point_xy(pg, target)
+        assert abs(ring[0] - at[0]) < 2 and abs(ring[1] - at[1]) < 2, "the ring did not move to the clicked point"
+        pg.screenshot(path=artifacts / "11_map3d_click.png")
+        # dragging the pad moves the ring over the turned 3-D map while the pointer moves
+        box = pad_box(pg)
+        pg.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
+        pg.mouse.down()
+        pg.mouse.move(box["x"] + 0.7 * box["width"], box["y"] + 0.6 * box["height"], steps=8)
+        moved = ring_xy(pg)
+        pg.mouse.up()
+        wait_idle(pg)
+        assert moved is not None and abs(moved[0] - ring[0]) + abs(moved[1] - ring[1]) > 20
+    finally:
+        pg.close()
