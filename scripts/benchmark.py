@@ -4,6 +4,7 @@
     python scripts/benchmark.py --train                      # time to quality vs the tutorial recipe (~5 min)
     python scripts/benchmark.py --browser                    # the explorer in Chromium: load, drag, slider (~2 min)
     python scripts/benchmark.py --precompute pretrained/fashion_mnist   # test split and all 70,000 (~6 min)
+    python scripts/benchmark.py --meter pretrained/fashion_mnist        # off-manifold meter: KD-tree vs brute force
 
 Each section prints a small table and, with --json FILE, adds its figures to that file.
 """
@@ -147,6 +148,26 @@ def _bench_loading(path: Path) -> dict:
     result["off_manifold_ms"] = round(_median_ms(lambda: pre.off_manifold(pre.mean[0]), 50), 2)
     result["points"] = int(len(pre.mean))
     return result
+
+
+def bench_meter(bundle_path: str) -> dict:
+    """The off-manifold meter, once per drag step: the app's KD-tree against a brute-force pass over all encodings."""
+    from vae import latent, load_bundle
+    from vae.precomputed import load_precomputed
+
+    pre = load_precomputed(load_bundle(bundle_path, lazy=True))
+    t0 = time.perf_counter()
+    ref = latent.manifold_reference(pre.mean, k=5, sample=1000)
+    build_ms = (time.perf_counter() - t0) * 1000
+    brute = {key: val for key, val in ref.items() if key != "tree"}  # same numbers, no tree
+    z = pre.mean[0] + 0.1
+    out = {"points": int(len(pre.mean)), "reference_build_ms": round(build_ms, 1),
+           "kdtree_ms": round(_median_ms(lambda: latent.off_manifold(z, pre.mean, 5, reference=ref), 300), 3),
+           "brute_force_ms": round(_median_ms(lambda: latent.off_manifold(z, pre.mean, 5, reference=brute), 50), 3)}
+    out["speed-up"] = round(out["brute_force_ms"] / out["kdtree_ms"], 1)
+    print(f"\nOff-manifold meter on {out['points']:,} encodings ({machine()}): KD-tree {out['kdtree_ms']} ms, "
+          f"brute force {out['brute_force_ms']} ms ({out['speed-up']}x); reference built in {out['reference_build_ms']} ms")
+    return out
 
 
 def _bench_tsne(means) -> dict:
@@ -494,6 +515,7 @@ def main(argv=None):
                    "its growth over --leak-reruns reruns and --leak-sessions sessions")
     p.add_argument("--leak-reruns", type=int, default=1000, help="reruns for --leak")
     p.add_argument("--leak-sessions", type=int, default=20, help="sessions opened and closed one by one for --leak")
+    p.add_argument("--meter", metavar="BUNDLE", help="the off-manifold meter per drag step: KD-tree against brute force")
     p.add_argument("--json", help="merge the figures into this JSON file")
     args, rest = p.parse_known_args(argv)
     results = {"machine": machine()}
@@ -508,6 +530,8 @@ def main(argv=None):
         results["browser"] = bench_browser(args.browser, args.browser_repeats, big_bundle=args.browser_big)
     if args.leak:
         results["leak"] = bench_leak(args.leak, args.leak_reruns, args.leak_sessions)
+    if args.meter:
+        results["meter"] = bench_meter(args.meter)
     if len(results) == 1:
         p.print_help()
         return 2

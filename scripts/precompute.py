@@ -154,12 +154,14 @@ def fit_directions(mean, labels, attributes, class_names, seed, progress):
                  "accuracy": float(np.mean(held.predict(z[keep][test]) == y[keep][test])), "held_out": int(len(test))}
         for c in tqdm(classes, desc="class directions", disable=not progress):
             v, fit = latent.class_direction(z, y, c, seed=seed)
-            directions.append(Direction(f"class: {class_names[c]}", "class", v, fit, {}))
+            directions.append(Direction(f"class: {class_names[c]}", "class", v, {**fit, "target": int(c)}, {}))
         pairs = [(a, b) for a in classes for b in classes if a < b] if len(classes) <= MAX_PAIR_CLASSES else []
         for a, b in tqdm(pairs, desc="class-to-class directions", disable=not progress):
             v, fit = latent.class_direction(z, y, b, other=a, seed=seed)  # points from a towards b
-            directions.append(Direction(f"{class_names[a]} -> {class_names[b]}", "class_pair", v, fit, {}))
-            directions.append(Direction(f"{class_names[b]} -> {class_names[a]}", "class_pair", -v, fit, {}))
+            directions.append(Direction(f"{class_names[a]} -> {class_names[b]}", "class_pair", v,
+                                        {**fit, "source": int(a), "target": int(b)}, {}))
+            directions.append(Direction(f"{class_names[b]} -> {class_names[a]}", "class_pair", -v,
+                                        {**fit, "source": int(b), "target": int(a)}, {}))
     for name, values in attributes.items():
         v, fit = latent.attribute_direction(z, values[pick], seed=seed)
         directions.append(Direction(name, "attribute", v, fit, {}))
@@ -178,6 +180,39 @@ def measure_fidelity(bundle, directions, mean, labels, probe, digits, invert, se
             direction.vector, span, FIDELITY_STEPS, FIDELITY_POINTS,
             encode=lambda imgs, *y: bundle.encode(imgs, *y)[0], probe=predict,
             labels=labels if bundle.conditional else None, seed=seed)
+
+
+def measure_class_fidelity(bundle, directions, mean, labels, images, seed, progress) -> dict:
+    """Fill each class direction's fidelity, judged by a pixel classifier that never saw the VAE.
+
+    "class: X" moves points of the other classes, "A -> B" points of class A, FIDELITY_SPAN spreads
+    either way; spearman is the rank correlation of the step with the judge's probability of the
+    target class, reached the share of points the judge calls the target class at +span.
+    Returns the judge's description (stored in meta.json)."""
+    from vae import latent
+    from vae.judge import PixelJudge
+
+    chosen = [d for d in directions if d.kind in ("class", "class_pair") and "target" in d.fit]
+    if not chosen:
+        return {}
+    pick = np.arange(len(images))
+    if len(images) > MAX_FIT:
+        pick = np.sort(np.random.default_rng(seed).choice(len(images), MAX_FIT, replace=False))
+    judge = PixelJudge(seed=seed).fit(images[pick], labels[pick])
+    info = {"judge": "PCA (50 components) + logistic regression on pixels", "accuracy": judge.accuracy,
+            "held_out": judge.held_out, "fitted_on": int(len(pick) - judge.held_out)}
+    for direction in tqdm(chosen, desc="class edit fidelity", disable=not progress):
+        target = direction.fit["target"]
+        start = labels == direction.fit["source"] if "source" in direction.fit else labels != target
+        if not start.any():
+            continue
+        span = FIDELITY_SPAN * float(np.std(mean @ direction.vector))
+        direction.fidelity = latent.edit_fidelity(
+            bundle.decode, lambda imgs, t=target: judge.proba(imgs, t), mean[start], direction.vector, span,
+            FIDELITY_STEPS, FIDELITY_POINTS, encode=lambda imgs, *y: imgs, probe=judge.predict,
+            labels=labels[start] if bundle.conditional else None, seed=seed, target=target)
+        direction.fidelity["judge_accuracy"] = judge.accuracy
+    return info
 
 
 def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsne_backend="auto",
@@ -222,11 +257,14 @@ def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsn
         directions, probe = fit_directions(mean, labels, measured, class_names, seed, progress)
     with timed(timings, "edit fidelity"):
         measure_fidelity(bundle, directions, mean, labels, probe, digits, invert, seed, progress)
+    with timed(timings, "class edit fidelity"):
+        judge = measure_class_fidelity(bundle, directions, mean, labels, x, seed, progress)
     kl = 0.5 * (mean.astype(np.float64) ** 2 + np.exp(logvar) - 1.0 - logvar)  # (N, d) closed form
     info = {"dataset": meta["dataset"], "seed": seed, "index_of": f"rows of load_dataset(...).split({split!r})", "skipped": notes, "model_sha256": sha256(bundle.path / "model.keras"),
             "attribute_options": {"digits": digits, "invert": invert, "threshold": attrs.THRESHOLD},
             "recon_error_unit": "nats (Bernoulli negative log-likelihood of the image under decode(mean))",
-            "fidelity_settings": {"points": FIDELITY_POINTS, "steps": FIDELITY_STEPS, "span_std": FIDELITY_SPAN}}
+            "fidelity_settings": {"points": FIDELITY_POINTS, "steps": FIDELITY_STEPS, "span_std": FIDELITY_SPAN},
+            "class_judge": judge}
     pre = Precomputed(split=split, mean=mean, logvar=logvar, labels=labels, images=x, recon_error=recon_error,
                       attributes=measured, attribute_info={k: attrs.INFO[k] for k in measured}, projections=maps,
                       directions=directions, latent_std=mean.std(0), kl_per_dim=kl.mean(0).astype(np.float32),

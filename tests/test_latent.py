@@ -137,6 +137,18 @@ def test_off_manifold_says_typical_near_the_data_and_far_off_outside():
                                rtol=1e-5)
 
 
+def test_edit_fidelity_towards_a_target_class_counts_who_gets_there():
+    means = np.random.default_rng(7).normal(size=(300, 2)).astype(np.float32) - [3.0, 0.0]  # all of class 0
+    judge = lambda x: (x[:, 0] > 0).astype(int)  # noqa: E731  class 1 right of x = 0
+    fid = latent.edit_fidelity(lambda z: z, lambda x: x[:, 0], means, [1, 0], span=8.0, steps=9,
+                               encode=lambda x: x, probe=judge, target=1)
+    assert fid["start_share"] == 0.0 and fid["reached"] == 1.0  # +8 along x takes every point past x = 0
+    assert fid["target_share_by_step"] == sorted(fid["target_share_by_step"]) and fid["spearman"] == 1.0
+    back = latent.edit_fidelity(lambda z: z, lambda x: x[:, 0], means, [-1, 0], span=8.0, steps=9,
+                                encode=lambda x: x, probe=judge, target=1)
+    assert back["reached"] == 0.0 and back["spearman"] == -1.0
+
+
 def test_manifold_reference_from_its_tree_matches_brute_force_neighbours():
     z, _ = blobs(600)
     ref = latent.manifold_reference(z, k=5, sample=200, seed=3)

@@ -87,6 +87,13 @@ def test_load_precomputed_gives_the_contract(digits):
     assert width.kind == "attribute" and "r2" in width.fit and -1 <= width.fidelity["spearman"] <= 1
     assert len(width.fidelity["steps"]) == 9 and "class_change_rate" in width.fidelity
     assert pre.direction("3 -> 5").kind == "class_pair"
+    assert (pre.direction("3 -> 5").fit["source"], pre.direction("3 -> 5").fit["target"]) == (3, 5)
+    for name in ("class: 3", "3 -> 5"):  # judged by the pixel classifier: measured, not copied from the fit
+        fid = pre.direction(name).fidelity
+        assert -1 <= fid["spearman"] <= 1 and 0 <= fid["reached"] <= 1 and len(fid["target_share_by_step"]) == 9
+        assert fid["reached"] == fid["target_share_by_step"][-1] and fid["judge_accuracy"] > 0.8
+    assert pre.info["class_judge"]["accuracy"] > 0.8 and pre.info["class_judge"]["held_out"] > 0
+    assert "class edit fidelity" in pre.info["timings"]
     np.testing.assert_allclose(pre.direction("5 -> 3").vector, -pre.direction("3 -> 5").vector)
     assert pre.attribute_info["slant"]["unit"].startswith("degrees")
     assert pre.predict_class(pre.mean[:4]).shape == (4,)

@@ -225,7 +225,10 @@ def trust(d) -> tuple[str, str]:
         rho = float(fid["spearman"])
         level = "good" if abs(rho) >= 0.8 else "fair" if abs(rho) >= 0.5 else "poor"
         text = f"edit fidelity ρ = {rho:+.2f}"
-        if "class_change_rate" in fid and fid["class_change_rate"] is not None:
+        if fid.get("reached") is not None:  # a class slider, scored by the pixel classifier
+            text += (f" · {float(fid['reached']):.0%} of edited images look like {target_name(d)} to a pixel "
+                     f"classifier (from {float(fid.get('start_share', 0)):.0%})")
+        elif "class_change_rate" in fid and fid["class_change_rate"] is not None:
             text += f" · changes the class in {float(fid['class_change_rate']):.0%} of edits"
         return text, level
     if "accuracy" in fit:
@@ -237,6 +240,13 @@ def trust(d) -> tuple[str, str]:
         r2 = float(fit["r2"])
         return f"fit R² = {r2:.2f} (edit fidelity not measured)", "good" if r2 >= 0.7 else "fair" if r2 >= 0.4 else "poor"
     return "fidelity not measured", "poor"
+
+
+def target_name(d) -> str:
+    """The class a class slider moves towards: "Sandal" for "class: Sandal" and for "Sneaker -> Sandal"."""
+    if d.kind == "class_pair" and " -> " in d.name:
+        return d.name.split(" -> ", 1)[1]
+    return d.name.split(": ", 1)[1] if d.name.startswith("class: ") else d.name
 
 
 TRUST_COLOUR = {"good": "green", "fair": "orange", "poor": "red"}
@@ -342,8 +352,9 @@ def controls() -> None:
         with tab_dirs:
             st.caption("Each slider moves the point along a direction fitted in latent space: towards a class, from one "
                        "class to another, or along a measured attribute. The coloured dot says how far to trust it: "
-                       "ρ, how faithfully edits change the measured attribute (±1: exactly); acc, how well the "
-                       "direction separates its classes (edit fidelity not measured). Hover ? for details.")
+                       "ρ, how faithfully edits change what the slider names (±1: exactly) - the measured attribute, "
+                       "or for a class how much more like that class a pixel classifier finds the decoded image; "
+                       "acc, how well a direction without measured edits separates its groups. Hover ? for details.")
             names = [d.name for d in session.all_directions(loaded)]
             session.set_kept("shown_dirs", [n for n in session.kept_value("shown_dirs") if n in names])
             shown = session.kept(st.multiselect, "Sliders shown", names, key="shown_dirs", placeholder="Choose directions")

@@ -132,7 +132,9 @@ def page() -> None:
         rows.append({"direction": d.name, "kind": d.kind.replace("_", " "),
                      "fit": d.fit.get("accuracy", d.fit.get("r2")),
                      "fit measure": "accuracy" if "accuracy" in d.fit else "R²" if "r2" in d.fit else "",
-                     "edit fidelity ρ": fid.get("spearman"), "class change rate": fid.get("class_change_rate"),
+                     "edit fidelity ρ": fid.get("spearman"),
+                     "judged the target class": fid.get("reached"),
+                     "class change rate": None if "reached" in fid else fid.get("class_change_rate"),
                      "trust": level})
     kinds = sorted({r["kind"] for r in rows})
     pick = st.segmented_control("Show", kinds, default=[k for k in kinds if k != "class pair"] or kinds,
@@ -140,11 +142,15 @@ def page() -> None:
     st.dataframe([r for r in rows if r["kind"] in (pick or kinds)], hide_index=True, width="stretch",
                  column_config={"fit": st.column_config.NumberColumn(format="%.3f"),
                                 "edit fidelity ρ": st.column_config.NumberColumn(format="%.2f"),
+                                "judged the target class": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
                                 "class change rate": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
     st.caption("Fit: how well the direction was fitted (held-out accuracy of the linear class probe, or R² of the "
                "attribute regression). Edit fidelity ρ: Spearman correlation between how far a point is moved "
                "along the direction and the attribute measured again on its decoding - near ±1 the slider does "
-               "what its name says. Class change rate: how often such an edit also changes the predicted class.")
+               "what its name says. For a class slider the measure is a pixel classifier's probability of the "
+               "target class" + _judge_note(loaded.pre.info.get("class_judge")) + "; judged the target class: the "
+               "share of points it calls that class after the largest edit. Class change rate (attribute sliders): "
+               "how often an edit also changes the predicted class.")
     projections = {n: p for n, p in loaded.pre.projections.items() if not p.exact_inverse}
     if projections:
         st.markdown("#### Maps and their inverses")
@@ -156,3 +162,12 @@ def page() -> None:
                                     ("median inverse error", "90th percentile", "nearest other encoding")})
         st.caption("Map → latent errors on held-out encodings, relative to the encodings' spread: how far the pad's "
                    "latent point can be from the true latent of the spot dragged to. PCA maps invert exactly.")
+
+
+def _judge_note(judge) -> str:
+    """A bracketed note on what the class judge is and its held-out accuracy (empty without one)."""
+    if not isinstance(judge, dict) or judge.get("accuracy") is None:
+        return ""
+    return (f" ({judge.get('judge', 'a pixel classifier')}, {float(judge['accuracy']):.0%} accurate on "
+            f"{int(judge.get('held_out', 0)):,} held-out images; it never saw the VAE)")
+

@@ -280,15 +280,17 @@ def off_manifold(z, means, k: int = 5, reference: dict | None = None) -> dict:
 # --------------------------------------------------------------------------------- edit fidelity
 
 def edit_fidelity(decode, measure, means, direction, span: float, steps: int = 9, points: int = 128,
-                  encode=None, probe=None, labels=None, seed: int = 0) -> dict:
+                  encode=None, probe=None, labels=None, seed: int = 0, target: int | None = None) -> dict:
     """Does moving along `direction` change what it claims to? Decode and measure, step by step.
 
     `points` encodings are each moved by `steps` values in [-span, span] (0 included), decoded, and
     `measure(images) -> (M,)` is applied. spearman: median over points of the rank correlation between
     step and measured value; spearman_of_mean: the same for the mean curve. With `encode(images) ->
     means` and `probe(means) -> classes`, class_change_rate is the share of points whose predicted
-    class anywhere on the way differs from the unedited point's. For a conditional model pass the
-    points' `labels`: decode and encode are then called with a label per image as second argument.
+    class anywhere on the way differs from the unedited point's; with a `target` class as well,
+    target_share_by_step is the share of points predicted as `target` at each step, and reached and
+    start_share are that share at +span and at 0. For a conditional model pass the points' `labels`:
+    decode and encode are then called with a label per image as second argument.
     """
     from scipy.stats import rankdata
 
@@ -317,6 +319,10 @@ def edit_fidelity(decode, measure, means, direction, span: float, steps: int = 9
         changed = classes != classes[:, steps // 2:steps // 2 + 1]  # (P, S) against the unedited point
         out["class_change_rate"] = float(np.mean(changed.any(axis=1)))
         out["class_changed_by_step"] = [round(float(c), 4) for c in changed.mean(0)]
+        if target is not None:
+            share = (classes == target).mean(0)  # (S,)
+            out["target_share_by_step"] = [round(float(c), 4) for c in share]
+            out["reached"], out["start_share"] = float(share[-1]), float(share[steps // 2])
     return out
 
 
