@@ -115,6 +115,11 @@ def test_model_card_page(env):
     for heading in ("Training curves", "KL per latent dimension", "Architecture", "Data and training",
                     "Directions and their edit fidelity"):
         assert heading in text
+    table = next(df.value for df in at.dataframe if "judged the target class" in df.value.columns)
+    classes = table[table["kind"] == "class"]
+    assert len(classes) and classes["judged the target class"].between(0, 1).all()  # measured, shown
+    assert classes["edit fidelity ρ"].notna().all()
+    assert any("held-out images; it never saw the VAE" in c.value for c in at.caption)
 
 
 # -------------------------------------------------------------------------------- sliders
@@ -357,3 +362,19 @@ def test_bundles_on_offer_come_from_pretrained_the_flag_and_the_environment(tmp_
     assert names == ["b", "c", "fashion_mnist"]  # the flag's "b" shadows pretrained/b; hidden folders are skipped
     assert bundles.default_choice(choices).name == "b"  # a bundle asked for on the command line comes first
     assert bundles.default_choice([c for c in choices if not c.extra]).name == "fashion_mnist"
+
+
+def test_a_slider_says_how_far_to_trust_it():
+    from ui.decoder import short_trust, trust
+    from vae.precomputed import Direction
+
+    pair = Direction("Sneaker -> Sandal", "class_pair", np.ones(2, np.float32), {"accuracy": 0.97},
+                     {"spearman": 0.85, "reached": 0.6, "start_share": 0.02})
+    text, level = trust(pair)
+    assert "60% of edited images look like Sandal" in text and "from 2%" in text and level == "good"
+    one = Direction("class: Bag", "class", np.ones(2, np.float32), {"accuracy": 0.9}, {"spearman": 0.3, "reached": 0.1})
+    assert "look like Bag" in trust(one)[0] and trust(one)[1] == "poor" and short_trust(one) == "ρ +0.30"
+    width = Direction("width", "attribute", np.ones(2, np.float32), {"r2": 0.8}, {"spearman": -0.6, "class_change_rate": 0.25})
+    assert trust(width) == ("edit fidelity ρ = -0.60 · changes the class in 25% of edits", "fair")
+    lasso = Direction("mine", "custom", np.ones(2, np.float32), {"accuracy": 0.8}, {})
+    assert trust(lasso) == ("splits the two groups with 80% accuracy (edit fidelity not measured)", "fair")

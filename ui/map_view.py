@@ -111,7 +111,8 @@ def _build(loaded, projection: str, colour: str) -> go.Figure:
             trace = go.Scattergl(x=emb[idx, 0], y=emb[idx, 1], **common)
         fig.add_trace(trace)
     titles = axis_titles(projection, dims)
-    layout = dict(height=MAP_HEIGHT, margin=dict(l=10, r=10, t=10, b=10), uirevision=f"{projection}",
+    # the top margin is the tool bar's band: it would otherwise cover the legend's title
+    layout = dict(height=MAP_HEIGHT, margin=dict(l=10, r=10, t=34, b=10), uirevision=f"{projection}",
                   legend=dict(title=dict(text="class (click to hide)"), itemsizing="constant", orientation="v"),
                   hovermode="closest", dragmode="zoom" if dims == 2 else "orbit")
     if values is not None:
