@@ -5,6 +5,7 @@
     python scripts/benchmark.py --browser                    # the explorer in Chromium: load, drag, slider (~2 min)
     python scripts/benchmark.py --precompute pretrained/fashion_mnist   # test split and all 70,000 (~6 min)
     python scripts/benchmark.py --meter pretrained/fashion_mnist        # off-manifold meter: KD-tree vs brute force
+    git worktree add /tmp/before COMMIT && python scripts/benchmark.py --compare /tmp/before   # this app vs an older one
 
 Each section prints a small table and, with --json FILE, adds its figures to that file.
 """
@@ -224,35 +225,86 @@ def _browser_tools():
     return helpers
 
 
-def bench_page_load(h, browser, bundle: str, repeats: int) -> dict:
-    """Seconds from `streamlit run` to a fully drawn page: the explorer against a one-chart-one-image page."""
+def _minimal_page() -> Path:
     import tempfile
 
     minimal = Path(tempfile.mkdtemp(prefix="minimal_page_")) / "minimal_app.py"
     minimal.write_text(MINIMAL_PAGE)
+    return minimal
 
-    def once(script, bundles, drawn) -> float:
-        t0 = time.perf_counter()
-        with h.streamlit_server(script, bundles=bundles) as url:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.goto(url + "/")
-            page.wait_for_function(drawn, timeout=120_000)
-            page.wait_for_selector(h.READY, timeout=120_000)
-            seconds = time.perf_counter() - t0
-            page.close()
-        return seconds
 
-    explorer_drawn = (f"() => {{ const im = ({h.FIND_DECODED})(); const gd = document.querySelector('.st-key-map .js-plotly-plot'); "
-                      "return im && im.getAttribute('src') && gd && gd._fullLayout && gd.querySelector('canvas'); }")
-    minimal_drawn = ("() => document.querySelector('[data-testid=stImage] img') && "
-                     "document.querySelector('[data-testid=stVegaLiteChart] canvas, [data-testid=stArrowVegaLiteChart] canvas, .vega-embed canvas, .vega-embed svg')")
+def _page_drawn_s(h, browser, script, bundles) -> float:
+    """Seconds from `streamlit run script` to its page fully drawn (the explorer's map and image, or the
+    minimal page's chart and image)."""
+    explorer = (f"() => {{ const im = ({h.FIND_DECODED})(); const gd = document.querySelector('.st-key-map .js-plotly-plot'); "
+                "return im && im.getAttribute('src') && gd && gd._fullLayout && gd.querySelector('canvas'); }")
+    minimal = ("() => document.querySelector('[data-testid=stImage] img') && "
+               "document.querySelector('[data-testid=stVegaLiteChart] canvas, [data-testid=stArrowVegaLiteChart] canvas, .vega-embed canvas, .vega-embed svg')")
+    t0 = time.perf_counter()
+    with h.streamlit_server(script, bundles=bundles) as url:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(url + "/")
+        page.wait_for_function(explorer if bundles else minimal, timeout=120_000)
+        page.wait_for_selector(h.READY, timeout=120_000)
+        seconds = time.perf_counter() - t0
+        page.close()
+    return seconds
+
+
+def bench_page_load(h, browser, bundle: str, repeats: int) -> dict:
+    """Seconds from `streamlit run` to a fully drawn page: the explorer against a one-chart-one-image page."""
+    minimal = _minimal_page()
     app, base = [], []
     for _ in range(repeats):  # interleaved, so a busy moment hurts both alike
-        base.append(once(minimal, (), minimal_drawn))
-        app.append(once(h.ROOT / "app.py", (bundle,), explorer_drawn))
+        base.append(_page_drawn_s(h, browser, minimal, ()))
+        app.append(_page_drawn_s(h, browser, h.ROOT / "app.py", (bundle,)))
     out = {"minimal_s": statistics.median(base), "explorer_s": statistics.median(app), "runs": repeats,
            "minimal_all": base, "explorer_all": app}
     out["extra_s"] = out["explorer_s"] - out["minimal_s"]
+    return out
+
+
+def bench_compare(other: str, bundle: str, big_bundle: str | None, repeats: int = 4, drag_seconds: float = 5.0) -> dict:
+    """This checkout's app against another checkout's (e.g. `git worktree add /tmp/before COMMIT`), run by run
+    interleaved: page drawn minus the minimal page, and dragging the pad on `big_bundle` (or `bundle`)."""
+    from playwright.sync_api import sync_playwright
+
+    h = _browser_tools()
+    apps = {"other": Path(other).resolve() / "app.py", "this": h.ROOT / "app.py"}
+    if not apps["other"].is_file():
+        raise SystemExit(f"error: no app.py in {other}: give a checkout of this project (git worktree add DIR COMMIT).")
+    bundle, drag_bundle = str(Path(bundle).resolve()), str(Path(big_bundle or bundle).resolve())
+    minimal = _minimal_page()
+    out = {"other": str(apps["other"].parent), "bundle": bundle, "drag_bundle": drag_bundle, "load": os.getloadavg()[0],
+           "minimal_s": [], **{f"{k}_page_s": [] for k in apps}, **{f"{k}_drag": [] for k in apps}}
+    with sync_playwright() as p:
+        browser = h.launch(p)
+        for _ in range(repeats):
+            out["minimal_s"].append(_page_drawn_s(h, browser, minimal, ()))
+            for name, script in apps.items():
+                out[f"{name}_page_s"].append(_page_drawn_s(h, browser, script, (bundle,)))
+        for _ in range(2):
+            for name, script in apps.items():
+                with h.streamlit_server(script, bundles=(drag_bundle,)) as url:
+                    page = _open_explorer(h, browser, url)
+                    bench_drag(h, page, 1.0)  # warm-up
+                    out[f"{name}_drag"].append(bench_drag(h, page, drag_seconds))
+                    page.close()
+        browser.close()
+    out["load_after"] = os.getloadavg()[0]
+    base = statistics.median(out["minimal_s"])
+    print(f"\nThis checkout against {out['other']} ({machine()}, load average {out['load']:.1f} -> {out['load_after']:.1f})")
+    print(f"{'measure':48s} {'other':>14s} {'this':>14s}  ratio")
+    extra = {k: statistics.median(out[f"{k}_page_s"]) - base for k in apps}
+    print(f"{'page drawn minus minimal page (s, median)':48s} {extra['other']:14.2f} {extra['this']:14.2f}  "
+          f"{extra['this'] / extra['other']:.2f}")
+    for key, label in (("move_to_image_ms_median", "drag: pointer move -> image (ms, median)"),
+                       ("images_per_s", "drag: new images a second")):
+        runs = {k: [d[key] for d in out[f"{k}_drag"]] for k in apps}
+        print(f"{label:48s} {', '.join(f'{v:.1f}' for v in runs['other']):>14s} "
+              f"{', '.join(f'{v:.1f}' for v in runs['this']):>14s}  "
+              f"{statistics.mean(runs['this']) / statistics.mean(runs['other']):.2f}")
+    print(f"(minimal page: {base:.2f} s; drags on {drag_bundle})")
     return out
 
 
@@ -515,6 +567,8 @@ def main(argv=None):
                    "its growth over --leak-reruns reruns and --leak-sessions sessions")
     p.add_argument("--leak-reruns", type=int, default=1000, help="reruns for --leak")
     p.add_argument("--leak-sessions", type=int, default=20, help="sessions opened and closed one by one for --leak")
+    p.add_argument("--compare", metavar="CHECKOUT", help="this app against another checkout's, interleaved: page "
+                   "load and drag (bundle: --browser's, drag on --browser-big if given)")
     p.add_argument("--meter", metavar="BUNDLE", help="the off-manifold meter per drag step: KD-tree against brute force")
     p.add_argument("--json", help="merge the figures into this JSON file")
     args, rest = p.parse_known_args(argv)
@@ -526,8 +580,11 @@ def main(argv=None):
     if args.precompute:
         results["precompute"] = bench_precompute(args.precompute, tuple(args.precompute_splits.split(",")),
                                                  args.tsne_points)
-    if args.browser:
+    if args.browser and not args.compare:
         results["browser"] = bench_browser(args.browser, args.browser_repeats, big_bundle=args.browser_big)
+    if args.compare:
+        results["compare"] = bench_compare(args.compare, args.browser or "pretrained/fashion_mnist", args.browser_big,
+                                           max(args.browser_repeats, 4))
     if args.leak:
         results["leak"] = bench_leak(args.leak, args.leak_reruns, args.leak_sessions)
     if args.meter:
