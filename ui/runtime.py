@@ -81,7 +81,8 @@ def import_tensorflow() -> None:
             pass  # reported by whoever needs TensorFlow next, without this finder
         finally:
             sys.meta_path.remove(finder)
-    limit_tensorflow_threads()
+    if "tensorflow" in sys.modules:  # (not installed: the page that needs the model says so)
+        limit_tensorflow_threads()
 
 
 _preloading = threading.Event()     # set when the start-up thread runs

@@ -235,7 +235,8 @@ def manifold_reference(means, k: int = 5, sample: int = 2000, seed: int = 0) -> 
     where a brute-force (sample, N) distance table would take ~0.5 GB)."""
     from scipy.spatial import cKDTree
 
-    means = checks.table(means, "the encodings", min_rows=1).astype(np.float32, copy=False)
+    means = checks.rows(means, None, "the encodings", min_rows=1, dtype=np.float32)  # finite: a tree needs it
+    k = checks.integer(k, "k", 1)
     tree = cKDTree(means.astype(np.float64))
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(means), size=min(sample, len(means)), replace=False)
