@@ -157,14 +157,13 @@ def live() -> None:
     interp = ss.get("interp")
     path = interp["map_path"] if interp else []
     if interp:
-        marks += [{"x": path[0][0], "y": path[0][1], "label": "A"}, {"x": path[-1][0], "y": path[-1][1], "label": "B"}]
+        marks += [map_view.mark(path[0], "A"), map_view.mark(path[-1], "B")]
     point = explore.map_point(proj, ss.z)
     latent_pad("pad", image=images.uri(img), side=meter_html(loaded.off_manifold(ss.z)), help=pad_help(proj_name, proj),
                alt="decoded image at the current point", bounds=loaded.bounds[proj_name], point=point[:2],
                rev=ss.pad_rev, ack=ss.pad_ack, on_change=_on_pad, background=map_view.pad_background(loaded, proj_name),
                axes=map_view.axis_titles(proj_name, proj.dims)[:2], map_key=map_view.chart_key(proj.dims),
-               map_dims=proj.dims, point3=point if proj.dims == 3 else None, path=path if proj.dims == 2 else (),
-               marks=marks if proj.dims == 2 else ())
+               map_dims=proj.dims, point3=point if proj.dims == 3 else None, path=path, marks=marks)
     if ss.get("live_error"):
         st.caption(f":red[{ss.live_error}]")
     if not ss.get("dragging"):

@@ -28,10 +28,10 @@ def _on_projection() -> None:
     ss.pad_rev = ss.get("pad_rev", 0) + 1  # the pad's handle moves to where the point lies on the new map
     if ss.get("interp"):  # its drawn path belongs to the old map
         proj = ss._loaded.pre.projections[ss.proj_pick]
-        ss.interp["map_path"] = proj.transform(ss.interp["z"])[:, :2].tolist()
+        ss.interp["map_path"] = proj.transform(ss.interp["z"]).tolist()
     if ss.get("upload") and "z" in ss.upload:
         p = ss._loaded.pre.projections[ss.proj_pick].transform(ss.upload["z"][None])[0]
-        ss.marks_extra = [{"x": float(p[0]), "y": float(p[1]), "label": "your image"}]
+        ss.marks_extra = [map_view.mark(p, "your image")]
 
 
 def map_panel(loaded) -> None:

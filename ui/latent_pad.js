@@ -164,7 +164,7 @@ function attachMap(s) {
     let last = "";
     const follow = () => {
       const key = cameraKey(gd);
-      if (key !== last) { last = key; drawMap(s); }
+      if (key !== last) { last = key; drawMapStatic(s); drawMap(s); }
       frame = requestAnimationFrame(follow);
     };
     frame = requestAnimationFrame(follow);
@@ -245,15 +245,19 @@ function sceneAxes(gd) { // a 3-D point -> pixels over the chart, as Plotly plac
   };
 }
 
-function drawMapStatic(s) { // path and marks, after a data change or a zoom
+function drawMapStatic(s) { // path and marks, after a data change, a zoom or a turn of the 3-D camera
   const m = s.map;
-  const ax = m && !m.three && mapAxes(m);  // (the 3-D map shows the current point only)
+  const ax = m && mapAxes(m);
   if (!ax) return;
-  m.path.setAttribute("points", (s.data.path || []).map((p) => `${ax.px(p[0]).toFixed(1)},${ax.py(p[1]).toFixed(1)}`).join(" "));
+  // a map point -> pixels: the 3-D map uses each point's third coordinate (0 where none was sent)
+  const at = m.three ? (p) => ax.xyz([p[0], p[1], p.length > 2 ? p[2] : 0]) : (p) => [ax.px(p[0]), ax.py(p[1])];
+  const path = (s.data.path || []).map(at).filter((q) => q);
+  m.path.setAttribute("points", path.map((q) => `${q[0].toFixed(1)},${q[1].toFixed(1)}`).join(" "));
   m.marks.replaceChildren();
   for (const mk of s.data.marks || []) {
-    const a = ax.px(mk.x), b = ax.py(mk.y);
-    if (!ax.inside(a, b)) continue;
+    const q = at([mk.x, mk.y, mk.z || 0]);
+    if (!q || !ax.inside(q[0], q[1])) continue;
+    const [a, b] = q;
     svgEl("circle", { cx: a, cy: b, r: 6, fill: "#111", stroke: "#fff", "stroke-width": 2 }, m.marks);
     const t = svgEl("text", { x: a + 9, y: b - 7, "font-size": 13, "font-weight": 700, fill: "#111",
       stroke: "#fff", "stroke-width": 3, "paint-order": "stroke" }, m.marks);

@@ -90,7 +90,8 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
     bounds: (x0, x1, y0, y1) of the pad in map units; point: (x, y) where Python last put the handle,
     adopted by the browser whenever `rev` changes; ack: the seq of the last point the server handled.
     map_key: the key of the big map's st.plotly_chart to mark the current point on; map_dims 3 with point3,
-    the current point's three map coordinates, for a 3-D map (whose point clicks come back as {"row": i}).
+    the current point's three map coordinates, for a 3-D map (whose point clicks come back as {"row": i});
+    path and marks then carry a third coordinate (a path point [x, y, z], a mark's "z") for that map.
     """
     data = {
         "image": image,
@@ -106,8 +107,9 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
         "map_key": map_key,
         "map_dims": int(map_dims),
         "point3": None if point3 is None else [float(v) for v in point3[:3]],
-        "path": [[float(p[0]), float(p[1])] for p in path],
-        "marks": [{"x": float(m["x"]), "y": float(m["y"]), "label": str(m["label"])} for m in marks],
+        "path": [[float(v) for v in p[:3]] for p in path],
+        "marks": [{"x": float(m["x"]), "y": float(m["y"]), "z": float(m.get("z", 0.0)), "label": str(m["label"])}
+                  for m in marks],
         "disabled": bool(disabled),
     }
     return _component(key=key, data=data, on_point_change=on_change)

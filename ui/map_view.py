@@ -53,6 +53,14 @@ def chart_key(dims: int) -> str:
     return "map3d" if dims == 3 else "map"
 
 
+def mark(p, label: str) -> dict:
+    """A labelled mark at map point p (2 or 3 coordinates), as the latent pad draws it."""
+    out = {"x": float(p[0]), "y": float(p[1]), "label": label}
+    if len(p) > 2:
+        out["z"] = float(p[2])
+    return out
+
+
 def colour_options(pre) -> list[str]:
     return [CLASS] + [a for a in pre.attributes if np.isfinite(pre.attributes[a]).any()] + \
         ([RECON] if np.isfinite(pre.recon_error).any() else [])

@@ -54,7 +54,7 @@ def _interpolate() -> None:
     path = (latent.slerp if kind == "spherical" else latent.lerp)(a["z"], b["z"], n)
     frames = _decode(loaded, path, a["label"])
     proj = loaded.pre.projections[ss.proj_pick]
-    ss.interp = {"z": path, "frames": frames, "map_path": proj.transform(path)[:, :2].tolist(),
+    ss.interp = {"z": path, "frames": frames, "map_path": proj.transform(path).tolist(),
                  "kind": kind, "n": n, "gif": render.gif_bytes(frames, scale=4)}
     ss.interp_step = 0
     session.rerun("tools", "live")
@@ -246,7 +246,7 @@ def _on_upload() -> None:
     p = proj.transform(mean)[0]
     ss.upload = {"name": f.name, "preview": np.asarray(preview.convert("RGB")), "x": x, "z": mean[0],
                  "recon": recon, "idx": idx, "dist": dist, "label": label, "meter": loaded.off_manifold(mean[0])}
-    ss.marks_extra = [{"x": float(p[0]), "y": float(p[1]), "label": "your image"}]
+    ss.marks_extra = [map_view.mark(p, "your image")]
     session.rerun("tools", "live")
 
 

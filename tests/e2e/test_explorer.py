@@ -192,6 +192,11 @@ def test_the_3d_map_marks_the_current_point_and_its_points_can_be_clicked(browse
                              "return s && s.dataset.ring; }", timeout=20_000)
         ring, at = ring_xy(pg), scene_point_xy(pg, 0)
         assert at is not None and abs(ring[0] - at[0]) < 2 and abs(ring[1] - at[1]) < 2, (ring, at)
+        pg.get_by_role("tab", name="Interpolate").click()
+        wait_idle(pg)
+        pg.get_by_role("button", name="A ← current point").click()  # end A: encoding 0
+        wait_idle(pg)
+        pg.locator(".st-key-map3d").scroll_into_view_if_needed()
         pg.screenshot(path=artifacts / "10_map3d.png")
         found = scene_isolated_point(pg, skip=2)
         assert found is not None, "no point stands alone on the 3-D map"
@@ -208,6 +213,25 @@ def test_the_3d_map_marks_the_current_point_and_its_points_can_be_clicked(browse
         wait_idle(pg)
         ring, at = ring_xy(pg), scene_point_xy(pg, target)
         assert abs(ring[0] - at[0]) < 2 and abs(ring[1] - at[1]) < 2, "the ring did not move to the clicked point"
+        pg.get_by_role("button", name="B ← current point").click()  # end B: the clicked encoding
+        wait_idle(pg)
+        pg.locator(".st-key-map3d").scroll_into_view_if_needed()
+        pg.wait_for_function("() => [...document.querySelectorAll('.st-key-map3d .latent-pad-overlay text')].length >= 2",
+                             timeout=20_000)
+        marks = pg.evaluate("""() => { const gd = document.querySelector('.st-key-map3d .js-plotly-plot');
+            const box = gd.getBoundingClientRect(), out = {};
+            for (const t of gd.querySelectorAll('.latent-pad-overlay text')) {
+                const c = t.previousElementSibling;
+                out[t.textContent] = [box.left + Number(c.getAttribute('cx')), box.top + Number(c.getAttribute('cy'))];
+            }
+            const path = gd.querySelector('.latent-pad-overlay polyline').getAttribute('points').split(' ').filter(Boolean);
+            return {marks: out, path: path.map(p => p.split(',').map(Number))}; }""")
+        for label, row in (("A", 0), ("B", target)):
+            want = scene_point_xy(pg, row)
+            assert abs(marks["marks"][label][0] - want[0]) < 2 and abs(marks["marks"][label][1] - want[1]) < 2, label
+        assert len(marks["path"]) >= 3 and abs(marks["path"][-1][0] + pg.evaluate(
+            "() => document.querySelector('.st-key-map3d .js-plotly-plot').getBoundingClientRect().left")
+            - scene_point_xy(pg, target)[0]) < 2  # the path ends at B
         pg.screenshot(path=artifacts / "11_map3d_click.png")
         # dragging the pad moves the ring over the turned 3-D map while the pointer moves
         box = pad_box(pg)
