@@ -376,5 +376,9 @@ def test_a_slider_says_how_far_to_trust_it():
     assert "look like Bag" in trust(one)[0] and trust(one)[1] == "poor" and short_trust(one) == "ρ +0.30"
     width = Direction("width", "attribute", np.ones(2, np.float32), {"r2": 0.8}, {"spearman": -0.6, "class_change_rate": 0.25})
     assert trust(width) == ("edit fidelity ρ = -0.60 · changes the class in 25% of edits", "fair")
-    lasso = Direction("mine", "custom", np.ones(2, np.float32), {"accuracy": 0.8}, {})
-    assert trust(lasso) == ("splits the two groups with 80% accuracy (edit fidelity not measured)", "fair")
+    lasso = Direction("mine", "custom", np.ones(2, np.float32),
+                      {"accuracy": 0.8, "effects": {"width": 0.95, "height": -0.7, "brightness": 0.1}}, {})
+    assert trust(lasso) == ("splits the two groups with 80% accuracy · mostly changes width (ρ +0.95), "
+                            "height (ρ -0.70)", "fair")
+    lasso.fit["effects"] = {"brightness": 0.2}
+    assert trust(lasso)[0].endswith("changes no measured attribute steadily")

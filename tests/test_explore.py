@@ -104,3 +104,15 @@ def test_direction_scales_at_once_match_one_by_one(means):
         one = explore.direction_scale(means, v)
         assert many["center"] == pytest.approx(one["center"], rel=1e-4, abs=1e-5)
         assert many["spread"] == pytest.approx(one["spread"], rel=1e-4)
+
+
+def test_attribute_effects_name_what_a_direction_changes_strongest_first():
+    means = np.random.default_rng(4).normal(size=(100, 2)).astype(np.float32)
+    measure = lambda x: {"flat": np.zeros(len(x)), "a": x[:, 0], "b": -x[:, 1]}  # noqa: E731  the "images" are latents
+    along_a = explore.attribute_effects(lambda z: z, measure, means, [1, 0], span=2.0)
+    assert along_a == {"a": 1.0, "flat": 0.0, "b": 0.0}
+    assert list(along_a)[0] == "a"
+    diagonal = explore.attribute_effects(lambda z: z, measure, means, [1, -1], span=2.0, points=10)
+    assert diagonal["a"] == 1.0 and diagonal["b"] == 1.0 and diagonal["flat"] == 0.0
+    with pytest.raises(VAEError):
+        explore.attribute_effects(lambda z: z, measure, means, [1, 0, 0], span=2.0)  # wrong length

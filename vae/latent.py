@@ -293,8 +293,6 @@ def edit_fidelity(decode, measure, means, direction, span: float, steps: int = 9
     start_share are that share at +span and at 0. For a conditional model pass the points' `labels`:
     decode and encode are then called with a label per image as second argument.
     """
-    from scipy.stats import rankdata
-
     means = np.asarray(means, np.float32)
     steps = steps + (steps % 2 == 0)  # odd, so that 0 is one of the steps
     values = np.linspace(-span, span, steps).astype(np.float32)
@@ -305,11 +303,7 @@ def edit_fidelity(decode, measure, means, direction, span: float, steps: int = 9
     extra = () if labels is None else (np.repeat(np.asarray(labels)[pick], steps),)
     images = decode(flat, *extra)
     measured = np.asarray(measure(images), np.float64).reshape(len(pick), steps)  # (P, S)
-    ranks = rankdata(measured, axis=1)
-    step_ranks = np.arange(1, steps + 1, dtype=np.float64)
-    rc, sc = ranks - ranks.mean(1, keepdims=True), step_ranks - step_ranks.mean()
-    denom = np.sqrt((rc ** 2).sum(1) * (sc ** 2).sum())
-    rho = np.where(denom > 0, (rc * sc).sum(1) / np.maximum(denom, 1e-12), 0.0)  # flat curves count as 0
+    rho = step_rank_correlation(measured)
     curve = measured.mean(0)
     out = {"spearman": float(np.median(rho)), "spearman_mean_points": float(rho.mean()),
            "spearman_of_mean": float(_spearman(values, curve)), "span": float(span),
@@ -325,6 +319,19 @@ def edit_fidelity(decode, measure, means, direction, span: float, steps: int = 9
             out["target_share_by_step"] = [round(float(c), 4) for c in share]
             out["reached"], out["start_share"] = float(share[-1]), float(share[steps // 2])
     return out
+
+
+def step_rank_correlation(measured) -> np.ndarray:
+    """Spearman correlation of each row of `measured` (P, S), values at S increasing steps, with the
+    step: (P,), +1 when a row only rises, -1 when it only falls, 0 for a flat row."""
+    from scipy.stats import rankdata
+
+    measured = np.asarray(measured, np.float64)
+    ranks = rankdata(measured, axis=1)
+    step_ranks = np.arange(1, measured.shape[1] + 1, dtype=np.float64)
+    rc, sc = ranks - ranks.mean(1, keepdims=True), step_ranks - step_ranks.mean()
+    denom = np.sqrt((rc ** 2).sum(1) * (sc ** 2).sum())
+    return np.where(denom > 0, (rc * sc).sum(1) / np.maximum(denom, 1e-12), 0.0)  # flat curves count as 0
 
 
 def _spearman(a, b) -> float:

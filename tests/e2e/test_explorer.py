@@ -124,6 +124,8 @@ def test_lasso_two_groups_make_a_new_slider(page, artifacts):
     wait_idle(page)
     page.get_by_role("button", name="Make the slider").click()
     wait_idle(page)
+    made = page.locator("[data-testid=stCaptionContainer]").filter(has_text="left to right").inner_text()
+    assert "mostly changes" in made, made  # measured on decodings: which attributes the new slider moves
     page.get_by_role("tab", name="Attribute sliders").click()
     slider = page.locator("[data-testid=stSlider]").filter(has_text="left to right")
     slider.wait_for(timeout=20_000)
