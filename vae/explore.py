@@ -165,13 +165,11 @@ def attribute_effects(decode, measure, means, vector, span: float, steps: int = 
     first: for a slider made from two lassoed groups, which attributes it really changes.
     """
     means = checks.table(means, "the encodings", min_rows=1)
-    v = latent.unit(checks.vector(vector, means.shape[1], "the direction"))
+    vector = checks.vector(vector, means.shape[1], "the direction")
     span = checks.scalar(span, "the span")
     steps = checks.integer(steps, "the number of steps", 2, 101)
-    pick = np.random.default_rng(seed).choice(len(means), size=min(points, len(means)), replace=False)
-    values = np.linspace(-span, span, steps).astype(np.float32)
-    z = means[pick, None, :].astype(np.float32) + values[None, :, None] * v[None, None, :]  # (P, S, d)
-    measured = measure(decode(z.reshape(-1, z.shape[-1])))
+    pick, _, z = latent.moved_along(means, vector, span, steps, points, seed)
+    measured = measure(decode(z))
     out = {name: float(np.median(latent.step_rank_correlation(np.asarray(vals).reshape(len(pick), steps))))
            for name, vals in measured.items()}
     return dict(sorted(out.items(), key=lambda kv: -abs(kv[1])))

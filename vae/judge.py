@@ -8,8 +8,8 @@
 Class sliders are scored with it: moving a point along "class: Sandal" should make the decoded
 image look more like a sandal to a classifier trained on the dataset's own pixels, not only to the
 encoder whose encodings defined the direction (a decode-and-re-encode check would grade the VAE by
-its own reading). PCA to 50 components, then multinomial logistic regression: a few seconds on
-20,000 Fashion-MNIST images, about 84% held-out accuracy there.
+its own reading). PCA to 50 components, then multinomial logistic regression: seconds to fit on
+8,000 Fashion-MNIST test images, 81% accurate on the other 2,000.
 """
 from __future__ import annotations
 

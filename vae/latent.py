@@ -280,6 +280,17 @@ def off_manifold(z, means, k: int = 5, reference: dict | None = None) -> dict:
 
 # --------------------------------------------------------------------------------- edit fidelity
 
+def moved_along(means, direction, span: float, steps: int, points: int, seed: int = 0):
+    """`points` seeded encodings, each moved by `steps` values in [-span, span] along the unit `direction`:
+    (rows picked (P,), step values (S,), moved latents (P * S, d), point by point, steps in order)."""
+    means = np.asarray(means, np.float32)
+    values = np.linspace(-span, span, steps).astype(np.float32)
+    pick = np.random.default_rng(seed).choice(len(means), size=min(points, len(means)), replace=False)
+    v = unit(direction)
+    z = means[pick, None, :] + values[None, :, None] * v[None, None, :]  # (P, S, d)
+    return pick, values, z.reshape(-1, z.shape[-1])
+
+
 def edit_fidelity(decode, measure, means, direction, span: float, steps: int = 9, points: int = 128,
                   encode=None, probe=None, labels=None, seed: int = 0, target: int | None = None) -> dict:
     """Does moving along `direction` change what it claims to? Decode and measure, step by step.
@@ -293,13 +304,8 @@ def edit_fidelity(decode, measure, means, direction, span: float, steps: int = 9
     start_share are that share at +span and at 0. For a conditional model pass the points' `labels`:
     decode and encode are then called with a label per image as second argument.
     """
-    means = np.asarray(means, np.float32)
     steps = steps + (steps % 2 == 0)  # odd, so that 0 is one of the steps
-    values = np.linspace(-span, span, steps).astype(np.float32)
-    pick = np.random.default_rng(seed).choice(len(means), size=min(points, len(means)), replace=False)
-    v = unit(direction)
-    z = means[pick, None, :] + values[None, :, None] * v[None, None, :]  # (P, S, d)
-    flat = z.reshape(-1, z.shape[-1])
+    pick, values, flat = moved_along(means, direction, span, steps, points, seed)
     extra = () if labels is None else (np.repeat(np.asarray(labels)[pick], steps),)
     images = decode(flat, *extra)
     measured = np.asarray(measure(images), np.float64).reshape(len(pick), steps)  # (P, S)
