@@ -179,11 +179,12 @@ def actions() -> None:
         st.selectbox("Class the decoder draws", range(len(b.class_names)), format_func=lambda k: b.class_names[k],
                      index=int(ss.z_label), key="z_label_pick", on_change=_on_label,
                      help="This bundle is class-conditional: the same latent point drawn as another class.")
-    c1, c2, c3, c4 = st.columns(4, gap="small")
-    c1.button("Reset", icon=":material/restart_alt:", on_click=_on_reset, width="stretch", key="reset",
+    # one row that wraps when the column is narrow: a label is never cut to "R..."
+    c1 = c2 = c3 = c4 = st.container(horizontal=True, gap="small", key="decoder_actions")
+    c1.button("Reset", icon=":material/restart_alt:", on_click=_on_reset, key="reset",
               help=f"Back to encoding #{ss.get('sel', 0)}, the point selected on the map.")
     # lazy popovers: their contents exist only while open, so every rerun of the page stays light
-    sample = c2.popover("Sample", width="stretch", key="pop_sample", on_change="rerun",
+    sample = c2.popover("Sample", key="pop_sample", on_change="rerun",
                         help="Draw a point from the prior N(0, T²I), with a seed and a temperature T.")
     if sample.open:
         with sample:
@@ -194,7 +195,7 @@ def actions() -> None:
             st.button("Draw a point", on_click=_on_sample, type="primary", key="draw")
             if ss.get("last_sample"):
                 st.caption("Last draw: seed %d, temperature %.1f" % ss.last_sample)
-    save = c3.popover("Save", width="stretch", key="pop_save", on_change="rerun",
+    save = c3.popover("Save", key="pop_save", on_change="rerun",
                       help="Bookmark the current point by name.")
     if save.open:
         with save:
@@ -203,7 +204,7 @@ def actions() -> None:
             if ss.get("bookmark_msg"):
                 st.caption(ss.bookmark_msg)
     holder = ss.setdefault("_now", {})
-    export = c4.popover("Export", width="stretch", key="pop_export", on_change="rerun",
+    export = c4.popover("Export", key="pop_export", on_change="rerun",
                         help="Download the image (PNG) or the latent vector (CSV); share the page's address.")
     if export.open:
         with export:

@@ -41,12 +41,12 @@ def map_panel(loaded) -> None:
     fig = map_view.figure(loaded, name, colour)
     n = len(pre.labels)
     if proj.dims == 3:
-        st.plotly_chart(fig, key=map_view.chart_key(3), config={"displaylogo": False})
+        st.plotly_chart(fig, key=map_view.chart_key(3), config=map_view.CHART_CONFIG)
         help_text = ("Drag to turn the 3-D map, scroll to zoom; click a point to inspect it and decode from there. "
                      "Lasso selection needs a 2-D map.")
     else:
         st.plotly_chart(fig, key=map_view.chart_key(2), on_select=_on_map_select, selection_mode=("points", "box", "lasso"),
-                        config={"displaylogo": False, "scrollZoom": True})
+                        config={**map_view.CHART_CONFIG, "scrollZoom": True})
         help_text = ("Click a point to inspect it and decode from there; click empty space to decode there. "
                      "Lasso or box-select (toolbar, top right) to make your own slider. Scroll to zoom; "
                      "click a class in the legend to hide it, double-click to show it alone.")
@@ -69,9 +69,10 @@ def sidebar(loaded) -> None:
         ss.colour_pick = map_view.CLASS
     with st.sidebar:
         st.radio("Map", names, key="proj_pick", format_func=map_view.projection_title, on_change=_on_projection,
+                 persist_state="session",
                  help="How the latent space is laid flat. PCA is linear with an exact inverse; t-SNE and UMAP keep "
                       "neighbours together, and map back to latent space approximately.")
-        st.selectbox("Colour by", options, key="colour_pick",
+        st.selectbox("Colour by", options, key="colour_pick", persist_state="session",
                      help="Class, a measured attribute of each image, or the reconstruction error (nats).")
         b = loaded.bundle
         st.caption(f"{b.meta.get('dataset', '?')} · latent {b.latent_dim} · β {b.meta.get('beta', 1)} · "

@@ -50,17 +50,19 @@ _CSS = """
   color: var(--st-text-color); margin: 0 0 .5rem 0; }
 .lp-help { font-family: var(--st-font); font-size: .875rem; color: var(--st-text-color); opacity: .65;
   margin-top: .5rem; line-height: 1.45; }
-.meter-head { display: flex; justify-content: space-between; align-items: baseline; gap: 8px; }
+/* fixed heights: a verdict or figure that wraps differently never shifts the panel during a drag */
+.meter-head { display: grid; grid-template-columns: minmax(0, 1fr) auto; column-gap: 8px; align-items: start;
+  line-height: 1.3; height: 2.6em; }
 .meter-verdict { font-weight: 600; }
 .meter[data-verdict="typical"] .meter-verdict { color: #1f9d55; }
 .meter[data-verdict="unusual"] .meter-verdict { color: #d97706; }
 .meter[data-verdict="far off"] .meter-verdict { color: #dc2626; }
-.meter-pct { font-size: .75rem; opacity: .7; }
+.meter-pct { font-size: .75rem; opacity: .7; white-space: nowrap; }
 .meter-bar { position: relative; height: 6px; margin: 4px 0 3px; border-radius: 3px; opacity: .85;
   background: linear-gradient(90deg, #1f9d55 0 90%, #d97706 90% 99%, #dc2626 99%); }
 .meter-tick { position: absolute; top: -3px; width: 4px; height: 12px; border-radius: 2px;
   background: var(--st-text-color); }
-.meter-text { font-size: .75rem; opacity: .8; line-height: 1.3; }
+.meter-text { font-size: .75rem; opacity: .8; line-height: 1.3; min-height: 5.2em; }
 .lp-pad { position: relative; width: 100%; aspect-ratio: 1 / 1; border-radius: 8px; overflow: hidden;
   border: 1px solid var(--st-border-color); background: var(--st-secondary-background-color);
   cursor: crosshair; touch-action: none; outline: none; }

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import map_view
+from . import map_view, session
 from .decoder import INACTIVE_KL, trust
 from .session import ss
 
@@ -64,6 +64,8 @@ def page() -> None:
     if bundle is None:
         return  # app.py already explained why
     loaded, meta = ctx.get("loaded"), bundle.meta
+    if loaded is not None and "z" in ss:
+        session.write_url(loaded)  # the explorer's view stays in the address while the card is shown
     st.markdown(f"## Model card · {ctx['choice'].name}")
     st.caption(f"{meta.get('dataset', '?')} · latent {bundle.latent_dim} · image {'×'.join(map(str, bundle.image_shape))} · "
                f"β {meta.get('beta', 1)} · {'class-conditional · ' if bundle.conditional else ''}"
