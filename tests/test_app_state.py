@@ -41,8 +41,10 @@ def test_the_model_card_keeps_the_explorers_view_and_address(app):
     at = app()
     other = next(p for p in at.session_state["_loaded"].pre.projections if p != at.session_state["proj_pick"])
     at.radio(key="proj_pick").set_value(other).run()
+    at.run()  # a map change reruns the map's fragments only: AppTest's tree is then partial
     colour = at.selectbox(key="colour_pick").options[1]
     at.selectbox(key="colour_pick").set_value(colour).run()
+    at.run()
     at.session_state["sel"] = 3
     at.run()
     z, url = at.session_state["z"].copy(), dict(at.query_params)

@@ -163,7 +163,8 @@ def live() -> None:
                alt="decoded image at the current point", bounds=loaded.bounds[proj_name], point=point[:2],
                rev=ss.pad_rev, ack=ss.pad_ack, on_change=_on_pad, background=map_view.pad_background(loaded, proj_name),
                axes=map_view.axis_titles(proj_name, proj.dims)[:2], map_key=map_view.chart_key(proj.dims),
-               map_dims=proj.dims, point3=point if proj.dims == 3 else None, path=path, marks=marks)
+               map_dims=proj.dims, point3=point if proj.dims == 3 else None, path=path, marks=marks,
+               clear_sel=ss.get("clear_sel", 0), legend_key=loaded.name)
     if ss.get("live_error"):
         st.caption(f":red[{ss.live_error}]")
     if not ss.get("dragging"):
@@ -297,7 +298,10 @@ def _on_make_slider() -> None:
     session.set_kept("shown_dirs", (session.kept_value("shown_dirs") or []) + [name])
     ss.custom_name = ""
     ss.controls_error = None
+    ss.lasso = []
+    ss.clear_sel = ss.get("clear_sel", 0) + 1  # the lasso is used: the map lets go of it
     session.sync_controls(loaded)
+    session.rerun("controls", "live")
 
 
 EFFECT_SPAN = 2.0  # spreads either way, as the precomputed sliders' edit fidelity

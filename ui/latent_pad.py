@@ -7,8 +7,10 @@ which reruns the fragment the pad lives in; the new image comes back in the comp
 so a drag step updates this single element. It sends the next point only once the server has
 acknowledged the previous one (`ack`), so the image follows the pointer instead of a backlog.
 The same script draws the current point, a path and marks over the big Plotly map (an SVG laid on
-top, so the figure itself never changes) and reports clicks on the map's empty space
-(layout.clickanywhere) as points with source "map".
+top, so the figure itself never changes), reports clicks on the map's empty space
+(layout.clickanywhere) as points with source "map", clears the map's selection once Python has
+used it, and keeps the legend filter (hidden classes) in the tab's sessionStorage, so it outlives
+a page change, a reload and a new colouring.
 """
 from __future__ import annotations
 
@@ -85,7 +87,8 @@ _component = st.components.v2.component("latent_explorer.latent_pad", html=_HTML
 
 def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_change, side: str = "", help: str = "",
                background: str = "", axes=("x", "y"), map_key: str | None = None, map_dims: int = 2, point3=None,
-               path=(), marks=(), alt: str = "decoded image", disabled: bool = False):
+               path=(), marks=(), alt: str = "decoded image", disabled: bool = False, clear_sel: int = 0,
+               legend_key: str = ""):
     """Mount the decoder view. Returns its state ({"point": {...}} once moved); `on_change` runs on each new point.
 
     image: the decoded image as a data URI; side: HTML under it (the meter, our own markup); help: text below;
@@ -94,6 +97,8 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
     map_key: the key of the big map's st.plotly_chart to mark the current point on; map_dims 3 with point3,
     the current point's three map coordinates, for a 3-D map (whose point clicks come back as {"row": i});
     path and marks then carry a third coordinate (a path point [x, y, z], a mark's "z") for that map.
+    clear_sel: a counter; each new value clears the big map's selection (a click consumed, a lasso used).
+    legend_key: names the map's legend filter (the classes hidden), kept in the browser tab's sessionStorage.
     """
     data = {
         "image": image,
@@ -113,6 +118,8 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
         "marks": [{"x": float(m["x"]), "y": float(m["y"]), "z": float(m.get("z", 0.0)), "label": str(m["label"])}
                   for m in marks],
         "disabled": bool(disabled),
+        "clear_sel": int(clear_sel),
+        "legend_key": str(legend_key),
     }
     return _component(key=key, data=data, on_point_change=on_change)
 
