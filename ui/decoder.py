@@ -393,13 +393,13 @@ def controls() -> None:
             shown = session.kept(st.multiselect, "Sliders shown", names, key="shown_dirs", placeholder="Choose directions")
             classes = list(loaded.bundle.class_names)
             if any(d.kind == "class_pair" for d in pre.directions) and len(classes) > 1:
-                a, b, add = st.columns([1, 1, 0.6], vertical_alignment="bottom")
+                a, b = st.columns(2, vertical_alignment="bottom")
                 for key, default in (("pair_a", classes[0]), ("pair_b", classes[1])):
                     if session.kept_value(key) not in classes:  # kept from another bundle
                         session.set_kept(key, default)
                 session.kept(a.selectbox, "From class", classes, key="pair_a")
                 session.kept(b.selectbox, "to class", classes, key="pair_b")
-                add.button("Add A → B", on_click=_on_add_pair, width="stretch")
+                st.button("Add the A → B slider", on_click=_on_add_pair)  # own row: never cut to "Add ..."
             session.kept(st.toggle, "Keep the other shown sliders fixed (conditional editing)", key="keep_fixed",
                          default=False, help="Moves along the direction with the other shown directions projected "
                                              "out, so their sliders stay put.")

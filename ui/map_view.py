@@ -140,7 +140,9 @@ def _build(loaded, projection: str, colour: str) -> go.Figure:
         layout["legend"].update(orientation="h", x=0.0, xanchor="left", y=-0.1 if dims == 2 else 0.0, yanchor="top",
                                 title=dict(text="class (click to hide)", side="top left"))
     if dims == 3:
-        layout["scene"] = dict(xaxis_title=titles[0], yaxis_title=titles[1], zaxis_title=titles[2])
+        # the camera further back than Plotly's (1.25, 1.25, 1.25): the whole box and its axis titles fit a narrow column
+        layout["scene"] = dict(xaxis_title=titles[0], yaxis_title=titles[1], zaxis_title=titles[2], aspectmode="cube",
+                               camera=dict(eye=dict(x=2.3, y=2.3, z=1.5)))
     else:
         x0, x1, y0, y1 = loaded.bounds[projection]
         layout.update(xaxis=dict(title=titles[0], range=[x0, x1], zeroline=False),
