@@ -87,3 +87,14 @@ def test_bookmark_format_round_trips_and_refuses_bad_text():
     for bad in ("", "1:2", "x:1,2,3,4:n", "5:1,2,3,4:n", "0:1,2,3:n", "0:1,2,3,nan:n", "0:1,2,3,4:  "):
         with pytest.raises(VAEError):
             explore.parse_bookmark(bad, 4, num_classes=3)
+
+
+def test_a_map_change_reruns_the_map_and_the_pad_not_the_page(app):
+    at = app()
+    other = next(p for p in at.session_state["_loaded"].pre.projections if p != at.session_state["proj_pick"])
+    at.radio(key="proj_pick").set_value(other).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.get("plotly_chart"), "the map was not drawn again"
+    assert at.query_params["proj"] == other
+    assert not [b for b in at.button if b.key == "reset"]  # the decoder's buttons were not sent again
+    assert not [s for s in at.selectbox if s.key == "colour_pick"]  # nor the sidebar
