@@ -6,7 +6,9 @@
 Starts `streamlit run app.py` (or uses --url), opens the explorer at 1280x720 and, per repeat, picks
 every projection in turn and then each colouring, timing from the pointer press on the control to
 (a) the new map drawn (its Plotly figure shows the new axes or colour bar, two frames later) and
-(b) the page idle again (no script or fragment run left). Prints medians in milliseconds.
+(b) the page idle again (no script or fragment run left), and (c) the last message from the server
+for that change and the bytes it sent (read from the page's WebSocket): (a) minus (c) is the
+browser's part. Prints medians in milliseconds.
 """
 from __future__ import annotations
 
@@ -30,6 +32,16 @@ _STATE = """() => {
     return {axes: x, colour: cb.split('<br>')[0], three: !!fl.scene};
 }"""
 
+# every WebSocket message's arrival time and size, from the page's first script on
+_WIRE = """(() => { const W = window.WebSocket; window.__wire = [];
+    window.WebSocket = function (...a) { const s = new W(...a);
+        s.addEventListener('message', (e) => window.__wire.push([performance.now(), e.data.size || e.data.byteLength || 0]));
+        return s; };
+    window.WebSocket.prototype = W.prototype; Object.assign(window.WebSocket, W); })();"""
+
+_SERVER = """() => { const t0 = window.__benchT0, m = (window.__wire || []).filter((x) => x[0] > t0);
+    return [m.length ? m[m.length - 1][0] - t0 : 0, m.reduce((a, x) => a + x[1], 0)]; }"""
+
 _ARM = """() => { window.__benchT0 = null;
     if (!window.__benchArmed) { window.__benchArmed = true;
         document.addEventListener('pointerdown', () => { if (window.__benchT0 === null) window.__benchT0 = performance.now(); },
@@ -40,15 +52,17 @@ _PAINTED = """() => new Promise((r) => requestAnimationFrame(() => requestAnimat
     () => r(performance.now() - window.__benchT0))))"""
 
 
-def _wait(page, want: str, key: str, h) -> tuple[float, float]:
-    """(ms to the new map drawn, ms to the page idle) after the press _ARM recorded."""
+def _wait(page, want: str, key: str, h) -> tuple[float, float, float, float]:
+    """(ms to the new map drawn, ms to the page idle, ms to the server's last message, bytes it sent)
+    after the press _ARM recorded."""
     page.wait_for_function(_SEEN, arg=[want, key], timeout=60_000, polling="raf")
     drawn = page.evaluate(_PAINTED)
     page.wait_for_selector(h.READY, timeout=60_000)
     page.wait_for_timeout(100)
     page.wait_for_selector(h.READY, timeout=60_000)
     idle = page.evaluate("() => performance.now() - window.__benchT0") - 100  # less the settle pause
-    return float(drawn), float(idle)
+    server, sent = page.evaluate(_SERVER)
+    return float(drawn), float(idle), float(server), float(sent)
 
 
 def expected_axes(name: str) -> str:
@@ -90,12 +104,15 @@ def summary(runs: dict) -> dict:
     for kind, by in runs.items():
         for name, pairs in by.items():
             res[f"{kind}: {name}"] = {"drawn_ms": round(statistics.median(p[0] for p in pairs)),
-                                      "idle_ms": round(statistics.median(p[1] for p in pairs)), "n": len(pairs)}
+                                      "idle_ms": round(statistics.median(p[1] for p in pairs)),
+                                      "server_ms": round(statistics.median(p[2] for p in pairs)),
+                                      "sent_kB": round(statistics.median(p[3] for p in pairs) / 1000), "n": len(pairs)}
     return res
 
 
 def open_explorer(h, browser, url: str, bundle: str, start: str, viewport):
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    page.add_init_script(_WIRE)
     page.goto(f"{url}/?bundle={bundle}&proj={start}")
     h.wait_decoded(page)
     h.wait_idle(page, settle_ms=800)
@@ -144,12 +161,15 @@ def main(argv=None) -> int:
     out = {"bundle": str(bundle), "viewport": args.viewport, "repeats": args.repeats,
            "load_average": __import__("os").getloadavg()[0],
            **{label: summary(r) for label, r in results.items()}}
-    print(f"median ms from the press to the new map drawn / to the page idle ({args.repeats} repeats, {args.viewport})")
+    print(f"median ms from the press to: the new map drawn / the page idle / the server's last message, and kB sent "
+          f"({args.repeats} repeats, {args.viewport}, load average {out['load_average']:.1f})")
     for name in out["this"]:
-        row = f"  {name:<28} this {out['this'][name]['drawn_ms']:>6} / {out['this'][name]['idle_ms']:>6}"
-        if "other" in out:
-            row += f"   other {out['other'][name]['drawn_ms']:>6} / {out['other'][name]['idle_ms']:>6}"
-        print(row)
+        row = ""
+        for label in out:
+            if label in checkouts:
+                r = out[label][name]
+                row += f"   {label} {r['drawn_ms']:>6} / {r['idle_ms']:>6} / {r['server_ms']:>5}  {r['sent_kB']:>4} kB"
+        print(f"  {name:<22}{row}")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
     return 0
