@@ -53,8 +53,7 @@ _CSS = """
 .lp-help { font-family: var(--st-font); font-size: .875rem; color: var(--st-text-color); opacity: .65;
   margin-top: .5rem; line-height: 1.45; }
 /* fixed heights: a verdict or figure that wraps differently never shifts the panel during a drag */
-.meter-head { display: grid; grid-template-columns: minmax(0, 1fr) auto; column-gap: 8px; align-items: start;
-  line-height: 1.3; height: 2.6em; }
+.meter-head { display: flex; flex-direction: column; align-items: flex-start; line-height: 1.3; height: 3.9em; }
 .meter-verdict { font-weight: 600; }
 .meter[data-verdict="typical"] .meter-verdict { color: #1f9d55; }
 .meter[data-verdict="unusual"] .meter-verdict { color: #d97706; }

@@ -135,7 +135,10 @@ def test_the_meter_keeps_its_height_during_a_drag(browser, app_url, artifacts):
     try:
         where = """() => { const h = document.querySelector('.st-key-pad [data-testid=stBidiComponentIsolated]');
             const r = h.shadowRoot.querySelector('.lp-help').getBoundingClientRect();
-            const v = h.shadowRoot.querySelector('.meter').dataset.verdict; return [r.top, v]; }"""
+            const m = h.shadowRoot.querySelector('.meter'), below = (a, b) => m.querySelector(a).getBoundingClientRect().bottom
+                <= m.querySelector(b).getBoundingClientRect().top + 1;
+            if (!below('.meter-verdict', '.meter-bar') || !below('.meter-pct', '.meter-bar')) return [-1, 'words over the bar'];
+            return [r.top, m.dataset.verdict]; }"""
         top, _ = pg.evaluate(where)
         box = pad_box(pg)
         verdicts, tops = set(), set()
