@@ -197,9 +197,15 @@ function plotlyApi() {
 function clearSelection(s) { // a consumed click or a lasso that became a slider: nothing stays selected
   const gd = mapGraph(s), P = plotlyApi();
   if (!gd || !P || !gd._fullData) return;
-  P.restyle(gd, { selectedpoints: [null] });
-  if ((gd.layout.selections || []).length) P.relayout(gd, { selections: [] });
-  gd.emit("plotly_doubleclick"); // Streamlit forgets the selection too (and tells Python it is empty)
+  gd.emit("plotly_doubleclick"); // Streamlit forgets the selection (and tells Python it is empty)...
+  const clear = () => { // ...then the figure lets go of it, after Streamlit has redrawn its own copy
+    if (!gd.isConnected) return;
+    if ((gd.layout.selections || []).length) P.relayout(gd, { selections: [] });
+    if (gd._fullData.some((t) => t.selectedpoints)) P.restyle(gd, { selectedpoints: [null] });
+  };
+  requestAnimationFrame(() => requestAnimationFrame(clear));
+  setTimeout(clear, 500);
+  setTimeout(clear, 1500);
   log("cleared", { t: performance.now() });
 }
 
