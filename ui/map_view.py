@@ -124,8 +124,7 @@ def _build(loaded, projection: str, colour: str) -> go.Figure:
         if values is not None:
             proxy = dict(name=name, legendgroup=name, mode="markers", hoverinfo="skip", showlegend=True,
                          marker=dict(color=class_colour(int(k)), size=size))
-            # an SVG trace on a 2-D map: no WebGL context to build for a legend entry (a 10-point WebGL trace
-            # costs the browser about as much as a full one)
+            # on a 2-D map an SVG trace: the browser builds no WebGL for a legend entry
             fig.add_trace(go.Scatter3d(x=[None], y=[None], z=[None], **proxy) if dims == 3
                           else go.Scatter(x=[None], y=[None], **proxy))
     titles = axis_titles(projection, dims)
