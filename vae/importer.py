@@ -103,13 +103,9 @@ def load_network(path, role: str, objects: dict):
 
     path = Path(path).expanduser()
     config = read_config(path, role)
-    found = scan(config)
-    if found.problems:
-        raise VAEError(f"{path} cannot be loaded safely: it holds {found.problems[0]}; save the {role} with "
-                       "built-in Keras layers and registered layer classes only.")
     from .imported import missing_names
 
-    missing = set(missing_names(found.custom, objects))
+    missing = set(missing_names(scan(config).custom, objects))
     stubs = {}
     for entry in _layer_entries(config):
         cls = entry.get("class_name")
@@ -121,6 +117,10 @@ def load_network(path, role: str, objects: dict):
                          config={"name": entry.get("config", {}).get("name", entry.get("name"))})
             entry.pop("build_config", None)
             missing.discard(name)
+    found = scan(config)  # what is left once unavailable and code-running layers are stood in for
+    if found.problems:
+        raise VAEError(f"{path} cannot be loaded safely: it holds {found.problems[0]}; save the {role} with "
+                       "built-in Keras layers and registered layer classes only.")
     if missing:  # a custom function, initializer or regularizer: cannot be cut off
         first = sorted(missing)[0]
         raise VAEError(f"The {role} in {path} uses the custom object {first!r}, which is not registered: define it in "
