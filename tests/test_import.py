@@ -200,6 +200,29 @@ def test_outputs_can_be_chosen_by_name_or_position(pair, tmp_path):
     np.testing.assert_allclose(lv_b, m_a, atol=1e-6)
 
 
+def test_a_flat_mlp_vae_with_lambda_sampling_and_a_sequential_decoder(tmp_path):
+    """The older Keras-blog shape: flattened 64-pixel input, z sampled by a Lambda (cut off, never
+    loaded), a Sequential decoder ending in Dense + sigmoid; --image-shape says what the 64 pixels are."""
+    x = keras.Input(shape=(64,))
+    h = layers.Dense(16, activation="relu")(x)
+    mu, log_var = layers.Dense(LATENT, name="mu")(h), layers.Dense(LATENT, name="log_var")(h)
+    z = layers.Lambda(lambda a: a[0] + ops.exp(0.5 * a[1]) * keras.random.normal(ops.shape(a[0])),
+                      output_shape=(LATENT,))([mu, log_var])
+    encoder = keras.Model(x, [mu, log_var, z])
+    encoder.save(tmp_path / "enc.keras")
+    keras.Sequential([keras.Input(shape=(LATENT,)), layers.Dense(16, activation="relu"),
+                      layers.Dense(64, activation="sigmoid")]).save(tmp_path / "dec.keras")
+    with pytest.raises(VAEError, match=r"takes inputs of shape \(64,\), not images.*--image-shape"):
+        import_pair(tmp_path / "enc.keras", tmp_path / "dec.keras", "digits", tmp_path / "b")
+    meta = import_pair(tmp_path / "enc.keras", tmp_path / "dec.keras", "digits", tmp_path / "b", image_shape=(8, 8, 1))
+    assert (meta["imported"]["mean_output"], meta["imported"]["decoder_output"]) == ("mu", "probabilities")
+    b = load_bundle(tmp_path / "b")
+    images = load_dataset("digits").x_test[:4]
+    want = np.asarray(encoder(images.reshape(4, 64).astype("float32") / 255.0)[0])
+    np.testing.assert_allclose(b.encode(images)[0], want, atol=1e-5)
+    assert b.decode(np.zeros(LATENT)).shape == (1, 8, 8, 1)
+
+
 # ---------------------------------------------------------------------- custom layers
 
 @pytest.fixture(scope="module")

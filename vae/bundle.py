@@ -375,6 +375,11 @@ def check_model_archive(f: Path) -> None:
         refuse(f"its archive is unreadable ({exc.__class__.__name__})")
     if not isinstance(config, dict) or not set(config) <= MODEL_KEYS:
         refuse("its config.json is not a model config")
+    if config.get("compile_config") not in (None, {}):
+        refuse("it carries a compile configuration (loss, optimizer) that a bundle never has")
+    build = config.get("build_config")
+    if build is not None and not (isinstance(build, dict) and all(_plain_value(v) for v in build.values())):
+        refuse("its build configuration holds more than plain values")
     if (config.get("class_name"), config.get("registered_name"), config.get("module")) == IMPORTED_CLASS:
         reason, _ = check_imported(config)  # a pair imported by scripts/import_model.py: Keras built-ins and
         if reason:                          # the custom classes the app's operator registers
@@ -384,11 +389,6 @@ def check_model_archive(f: Path) -> None:
         refuse("its config.json is too large")
     if config.get("class_name") != "VAE" or config.get("registered_name") != "vae>VAE" or config.get("module") != "vae.model":
         refuse(f"it holds a {str(config.get('class_name'))[:40]!r}, not this project's VAE")
-    if config.get("compile_config") not in (None, {}):
-        refuse("it carries a compile configuration (loss, optimizer) that a bundle never has")
-    build = config.get("build_config")
-    if build is not None and not (isinstance(build, dict) and all(_plain_value(v) for v in build.values())):
-        refuse("its build configuration holds more than plain values")
     inner = config.get("config")
     if not isinstance(inner, dict) or not set(inner) <= VAE_KEYS:
         extra = sorted(set(inner) - VAE_KEYS)[:5] if isinstance(inner, dict) else []
