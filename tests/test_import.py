@@ -314,20 +314,48 @@ def test_files_that_are_not_keras_models_are_refused(pair, tmp_path, capsys):
     assert (tmp_path / "file").read_text() == "mine"
 
 
-def test_an_edited_imported_bundle_with_a_lambda_is_refused_before_keras_reads_it(pair, tmp_path):
-    import_pair(pair / "enc.keras", pair / "dec.keras", "digits", tmp_path / "b")
-    model = tmp_path / "b" / "model.keras"
+@pytest.fixture(scope="module")
+def imported_bundle(pair, tmp_path_factory):
+    """An imported bundle folder (copy it before changing it)."""
+    out = tmp_path_factory.mktemp("imported") / "b"
+    import_pair(pair / "enc.keras", pair / "dec.keras", "digits", out)
+    return out
+
+
+def _edit_last_decoder_layer(bundle, edit) -> None:
+    model = bundle / "model.keras"
     with zipfile.ZipFile(model) as z:
         files = {n: z.read(n) for n in z.namelist()}
     config = json.loads(files["config.json"])
-    config["config"]["decoder"]["config"]["layers"][-1]["class_name"] = "Lambda"
+    edit(config["config"]["decoder"]["config"]["layers"][-1])
     files["config.json"] = json.dumps(config).encode()
     with zipfile.ZipFile(model, "w") as z:
         for n, data in files.items():
             z.writestr(n, data)
-    from vae.bundle import check_model_archive
-    with pytest.raises(BundleError, match="Lambda layer"):
-        check_model_archive(model)
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda layer: layer.update(class_name="Lambda"), "could not be loaded safely: it holds a Lambda layer"),
+    (lambda layer: layer["config"].update(function={"class_name": "__lambda__", "config": {"code": "x"}}),
+     "could not be loaded safely: it holds a serialized '__lambda__'"),
+    (lambda layer: layer.update(module="os", class_name="system", registered_name=None),
+     "uses the custom layer class 'system'"),
+    (lambda layer: layer["config"].update(activation={"module": "builtins", "class_name": "function",
+                                                       "config": "eval", "registered_name": "function"}),
+     "uses the custom layer class 'eval'"),
+    (lambda layer: layer.update(module="keras.src.saving.saving_lib", class_name="load_model"),
+     "could not be loaded safely: it holds the Keras object keras.src.saving.saving_lib.load_model"),
+])
+def test_an_edited_imported_bundle_is_refused_before_keras_runs_anything(imported_bundle, tmp_path, monkeypatch,
+                                                                         edit, words):
+    import shutil
+
+    bundle = tmp_path / "b"
+    shutil.copytree(imported_bundle, bundle)
+    _edit_last_decoder_layer(bundle, edit)
+    monkeypatch.delenv("VAE_CUSTOM_LAYERS", raising=False)
+    with pytest.raises(BundleError, match=re.escape(words)):
+        load_bundle(bundle, verify=False).load_model()
 
 
 def test_the_script_refuses_bad_flags_in_one_line(capsys):
