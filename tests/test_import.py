@@ -296,6 +296,16 @@ def test_a_decoder_whose_output_is_not_an_image_is_refused(pair, tmp_path):
         import_pair(pair / "enc.keras", tmp_path / "dec10.keras", "digits", tmp_path / "b")
 
 
+def test_a_decoder_ending_in_neither_sigmoid_nor_a_linear_layer_must_be_told(pair, tmp_path):
+    z = keras.Input(shape=(LATENT,))
+    x = layers.Reshape((8, 8, 1))(layers.Dense(64)(z))
+    keras.Model(z, layers.ReLU()(x)).save(tmp_path / "dec_relu.keras")
+    with pytest.raises(VAEError, match=r"Cannot tell whether the decoder gives logits or probabilities.*--decoder-output"):
+        import_pair(pair / "enc.keras", tmp_path / "dec_relu.keras", "digits", tmp_path / "b")
+    meta = import_pair(pair / "enc.keras", tmp_path / "dec_relu.keras", "digits", tmp_path / "b", decoder_output="logits")
+    assert meta["imported"]["decoder_output_decided_by"] == "given with --decoder-output"
+
+
 def test_probabilities_claimed_for_a_logits_decoder_are_refused(pair, tmp_path):
     with pytest.raises(VAEError, match="taken to give probabilities but gives values from"):
         import_pair(pair / "enc.keras", pair / "dec_logits.keras", "digits", tmp_path / "b",

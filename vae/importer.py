@@ -257,7 +257,10 @@ def _last_activation(decoder):
     layer = decoder.outputs[0]._keras_history[0]
     while type(layer).__name__ in SHAPE_ONLY:
         layer = layer._inbound_nodes[0].input_tensors[0]._keras_history[0]
-    act = layer.get_config().get("activation")
+    config = layer.get_config()
+    if "activation" not in config:  # e.g. ReLU, BatchNormalization: neither logits nor probabilities for sure
+        return f"none stated ({type(layer).__name__} layer)", layer.name
+    act = config["activation"]
     return (act if isinstance(act, str) or act is None else str(act)), layer.name
 
 
