@@ -6,7 +6,7 @@
 z already cut off) and decoder (z -> image logits or probabilities), and answers the same `encode` /
 `decode(apply_sigmoid=...)` / `compute_terms` calls as `vae.model.VAE`, so bundles, precompute, evaluate
 and the app treat it like a model of this project. Saved as a `.keras` file that loads with
-`safe_mode=True`; custom layer classes load only when registered (see `register_custom_layers`).
+`safe_mode=True`; custom layer classes load only from the files named by $VAE_CUSTOM_LAYERS (see `custom_objects`).
 """
 from __future__ import annotations
 

@@ -11,20 +11,14 @@ with Keras safe_mode=True; a Lambda layer is never loaded, only cut off with the
 """
 from __future__ import annotations
 
-import contextlib
 import datetime
-import json
-import shutil
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .errors import VAEError
-from .keras_config import MODEL_CLASSES, UNSAFE_LAYERS, scan
+from .keras_config import all_layers, load_network, refuse_cut_layers
 
-MAX_CONFIG_BYTES = 16 << 20
 MEAN_NAMES = ("z_mean", "mean", "mu", "z_mu", "loc")
 LOGVAR_NAMES = ("z_log_var", "log_var", "logvar", "z_logvar", "z_log_variance")
 SIGMOID = {"sigmoid", "hard_sigmoid"}
@@ -32,138 +26,9 @@ LINEAR = {"linear", None}
 SHAPE_ONLY = {"Reshape", "Flatten", "Cropping2D", "Permute", "Identity"}  # pass the last activation through
 PROB_TOLERANCE = 1e-3
 CHECK_IMAGES = 64
-CUT = "vae_cut"  # package under which cut-off layers are stood in for while loading
 
 
-def _stub_class(class_name: str, unsafe: bool):
-    """A weightless stand-in for a layer whose class is not available (or must not run): its output
-    is its first input. It only lets Keras rebuild the graph; a kept output that passes through one
-    is refused."""
-    import keras
-
-    class Stub(keras.layers.Layer):
-        def __init__(self, **kwargs):
-            super().__init__(name=kwargs.get("name"))
-
-        @classmethod
-        def from_config(cls, config):
-            return cls(name=config.get("name"))
-
-        def call(self, *args, **kwargs):
-            return keras.tree.flatten(args)[0]
-
-    # the same Python name as the original, so Keras finds the other layers' weights where they were saved
-    return type(class_name, (Stub,), {"cut_class": class_name, "unsafe": unsafe})
-
-
-def _layer_entries(config):
-    """Every serialized layer of a model config, nested models included (iterative)."""
-    stack = [config]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            layers = node.get("config", {}).get("layers") if isinstance(node.get("config"), dict) else None
-            if isinstance(layers, list):
-                for entry in layers:
-                    if isinstance(entry, dict):
-                        yield entry
-                        stack.append(entry)
-
-
-def read_config(path: Path, role: str) -> dict:
-    """The config.json of a user's .keras file, with one sentence for anything that is not one."""
-    flag = f"--{role}"
-    if not path.is_file():
-        raise VAEError(f"No file at {path}: give {flag} the .keras file your {role} was saved to (model.save).")
-    if not zipfile.is_zipfile(path):
-        raise VAEError(f"{path} is not a Keras 3 .keras file: save the {role} with {role}.save('{role}.keras') "
-                       "(HDF5 .h5 and SavedModel folders are not read).")
-    try:
-        with zipfile.ZipFile(path) as z:
-            info = z.getinfo("config.json")
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise VAEError(f"{path} has a config.json over {MAX_CONFIG_BYTES >> 20} MB: it is not a model "
-                               "this app can show.")
-            config = json.loads(z.read(info))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, VAEError):
-            raise
-        raise VAEError(f"{path} is damaged ({exc.__class__.__name__}): save the {role} again.") from exc
-    if not isinstance(config, dict) or config.get("class_name") not in MODEL_CLASSES:
-        what = config.get("class_name") if isinstance(config, dict) else type(config).__name__
-        raise VAEError(f"{path} holds a {str(what)[:60]!r}, not a functional or sequential Keras model: save the "
-                       f"{role} network itself (keras.Model(inputs, outputs)), not a subclassed model around it.")
-    return config
-
-
-def load_network(path, role: str, objects: dict):
-    """Load a user's encoder or decoder with safe_mode=True; layers whose class is unavailable (or a
-    Lambda) become weightless stand-ins. Returns the model."""
-    import keras
-
-    path = Path(path).expanduser()
-    config = read_config(path, role)
-    from .imported import missing_names
-
-    missing = set(missing_names(scan(config).custom, objects))
-    stubs = {}
-    for entry in _layer_entries(config):
-        cls = entry.get("class_name")
-        name = entry.get("registered_name") or cls
-        if name in missing or (cls in UNSAFE_LAYERS and entry.get("registered_name") is None):
-            stub = _stub_class(cls, unsafe=cls in UNSAFE_LAYERS)
-            stubs[f"{CUT}>{cls}"] = stub
-            entry.update(module=None, registered_name=f"{CUT}>{cls}",
-                         config={"name": entry.get("config", {}).get("name", entry.get("name"))})
-            entry.pop("build_config", None)
-            missing.discard(name)
-    found = scan(config)  # what is left once unavailable and code-running layers are stood in for
-    if found.problems:
-        raise VAEError(f"{path} cannot be loaded safely: it holds {found.problems[0]}; save the {role} with "
-                       "built-in Keras layers and registered layer classes only.")
-    if missing:  # a custom function, initializer or regularizer: cannot be cut off
-        first = sorted(missing)[0]
-        raise VAEError(f"The {role} in {path} uses the custom object {first!r}, which is not registered: define it in "
-                       "a .py file and pass --custom-layers FILE.")
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / f"{role}.keras"
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(copy, "w") as dst:
-            for info in src.infolist():
-                data = json.dumps(config).encode() if info.filename == "config.json" else src.read(info)
-                dst.writestr(info.filename, data)
-        try:
-            model = keras.saving.load_model(copy, compile=False, safe_mode=True, custom_objects={**objects, **stubs})
-        except Exception as exc:
-            cut = f" (cut off: {', '.join(sorted(s.cut_class for s in stubs.values()))}; if one of them has weights or "\
-                  "feeds the outputs you keep, register it with --custom-layers FILE)" if stubs else ""
-            raise VAEError(f"The {role} in {path} could not be loaded ({exc.__class__.__name__}: "
-                           f"{str(exc).splitlines()[0][:160]}){cut}.") from exc
-    return model
-
-
-def _all_layers(model):
-    for layer in model.layers:
-        yield layer
-        if hasattr(layer, "layers"):
-            yield from _all_layers(layer)
-
-
-def refuse_cut_layers(model, role: str, what: str) -> None:
-    """Refuse a network whose kept outputs pass through a stand-in: name the class to register."""
-    for layer in _all_layers(model):
-        cls = getattr(layer, "cut_class", None)
-        if cls is None:
-            continue
-        if layer.unsafe:
-            raise VAEError(f"The {role}'s {what} passes through the {cls} layer {layer.name!r}, which stores Python "
-                           f"code and is never loaded: rewrite it as a layer class in a .py file and pass "
-                           "--custom-layers FILE.")
-        raise VAEError(f"The {role}'s {what} passes through layer {layer.name!r} of the custom class {cls!r}, which "
-                       f"is not registered: pass the .py file that defines {cls} with --custom-layers FILE (and set "
-                       "VAE_CUSTOM_LAYERS=FILE for precompute and the app).")
-
-
-def _pick(names: list, choice, defaults: tuple, position: int, what: str, flag: str) -> int:
+def _pick(names: list, choice, defaults: tuple, position: int, flag: str) -> int:
     """The index of an encoder output chosen by name or position (a name default first)."""
     listing = ", ".join(f"{i} {n!r}" for i, n in enumerate(names))
     if choice is None:
@@ -191,8 +56,8 @@ def split_encoder(encoder, mean_output=None, logvar_output=None):
     import keras
 
     names = list(getattr(encoder, "output_names", None) or [f"output_{i}" for i in range(len(encoder.outputs))])
-    i_mean = _pick(names, mean_output, MEAN_NAMES, 0, "mean", "--mean-output")
-    i_logvar = _pick(names, logvar_output, LOGVAR_NAMES, 1, "log-variance", "--logvar-output")
+    i_mean = _pick(names, mean_output, MEAN_NAMES, 0, "--mean-output")
+    i_logvar = _pick(names, logvar_output, LOGVAR_NAMES, 1, "--logvar-output")
     if i_mean == i_logvar:
         raise VAEError(f"--mean-output and --logvar-output both name output {i_mean} ({names[i_mean]!r}): choose "
                        "two different outputs.")
@@ -358,7 +223,7 @@ def import_pair(encoder, decoder, dataset: str, out, mean_output=None, logvar_ou
                      "dropped_outputs": dropped, "decoder_output": kind, "decoder_output_decided_by": why,
                      "custom_layer_files": files,
                      "custom_layers": sorted({type(layer).__name__ for net in (model.encoder, model.decoder)
-                                              for layer in _all_layers(net)} - _builtin_layer_names())},
+                                              for layer in all_layers(net)} - _builtin_layer_names())},
         "model": {"kind": "imported", **model.config.to_dict()},
         "image_shape": list(shape), "latent_dim": latent_dim, "conditional": False,
     }

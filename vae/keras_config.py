@@ -1,15 +1,22 @@
 """What a Keras model config may hold to be loaded here: Keras' own layers, and custom classes the
 person running the app registered; never a Lambda, a foreign module or code named by the file.
 
-    from vae.keras_config import scan
+    from vae.keras_config import scan, load_network
     found = scan(json.loads(zipfile.ZipFile("enc.keras").read("config.json")))
     found.custom      # {"Sampling"}: classes and functions to register or cut off
+    encoder = load_network("enc.keras", "encoder", objects={})   # Sampling stood in for, safe_mode=True
 
-Pure JSON walking, no TensorFlow: the bundle loader runs it before Keras reads an archive.
+`scan` is pure JSON walking, no TensorFlow: the bundle loader runs it before Keras reads an archive.
 """
 from __future__ import annotations
 
 import dataclasses
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .errors import VAEError
 
 # Keras modules whose built-in classes a config may name (registered_name null).
 KERAS_MODULES = {"keras", "keras.layers", "keras.initializers", "keras.regularizers", "keras.constraints",
@@ -20,6 +27,8 @@ UNSAFE_LAYERS = {"Lambda", "TFSMLayer", "JaxLayer", "FlaxLayer", "TorchModuleWra
 MAX_NODES = 500_000
 MAX_DEPTH = 64
 MAX_NAME = 120
+MAX_CONFIG_BYTES = 16 << 20
+CUT = "vae_cut"  # package under which cut-off layers are stood in for while loading
 
 
 @dataclasses.dataclass
@@ -94,3 +103,134 @@ def check_imported(config: dict) -> tuple[str | None, set]:
     if found.unsafe:
         return f"it holds a {sorted(found.unsafe)[0]} layer, which runs code from the file", set()
     return None, found.custom
+
+
+# ---------------------------------------------------------------------- a user's .keras file
+
+def _stub_class(class_name: str, unsafe: bool):
+    """A weightless stand-in for a layer whose class is not available (or must not run): its output
+    is its first input. It only lets Keras rebuild the graph; a kept output that passes through one
+    is refused."""
+    import keras
+
+    class Stub(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(name=kwargs.get("name"))
+
+        @classmethod
+        def from_config(cls, config):
+            return cls(name=config.get("name"))
+
+        def call(self, *args, **kwargs):
+            return keras.tree.flatten(args)[0]
+
+    # the same Python name as the original, so Keras finds the other layers' weights where they were saved
+    return type(class_name, (Stub,), {"cut_class": class_name, "unsafe": unsafe})
+
+
+def _layer_entries(config):
+    """Every serialized layer of a model config, nested models included (iterative)."""
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            layers = node.get("config", {}).get("layers") if isinstance(node.get("config"), dict) else None
+            if isinstance(layers, list):
+                for entry in layers:
+                    if isinstance(entry, dict):
+                        yield entry
+                        stack.append(entry)
+
+
+def read_config(path: Path, role: str) -> dict:
+    """The config.json of a user's .keras file, with one sentence for anything that is not one."""
+    flag = f"--{role}"
+    if not path.is_file():
+        raise VAEError(f"No file at {path}: give {flag} the .keras file your {role} was saved to (model.save).")
+    if not zipfile.is_zipfile(path):
+        raise VAEError(f"{path} is not a Keras 3 .keras file: save the {role} with {role}.save('{role}.keras') "
+                       "(HDF5 .h5 and SavedModel folders are not read).")
+    try:
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("config.json")
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise VAEError(f"{path} has a config.json over {MAX_CONFIG_BYTES >> 20} MB: it is not a model "
+                               "this app can show.")
+            config = json.loads(z.read(info))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, VAEError):
+            raise
+        raise VAEError(f"{path} is damaged ({exc.__class__.__name__}): save the {role} again.") from exc
+    if not isinstance(config, dict) or config.get("class_name") not in MODEL_CLASSES:
+        what = config.get("class_name") if isinstance(config, dict) else type(config).__name__
+        raise VAEError(f"{path} holds a {str(what)[:60]!r}, not a functional or sequential Keras model: save the "
+                       f"{role} network itself (keras.Model(inputs, outputs)), not a subclassed model around it.")
+    return config
+
+
+def load_network(path, role: str, objects: dict):
+    """Load a user's encoder or decoder with safe_mode=True; layers whose class is unavailable (or a
+    Lambda) become weightless stand-ins. Returns the model."""
+    import keras
+
+    path = Path(path).expanduser()
+    config = read_config(path, role)
+    from .imported import missing_names
+
+    missing = set(missing_names(scan(config).custom, objects))
+    stubs = {}
+    for entry in _layer_entries(config):
+        cls = entry.get("class_name")
+        name = entry.get("registered_name") or cls
+        if name in missing or (cls in UNSAFE_LAYERS and entry.get("registered_name") is None):
+            stub = _stub_class(cls, unsafe=cls in UNSAFE_LAYERS)
+            stubs[f"{CUT}>{cls}"] = stub
+            entry.update(module=None, registered_name=f"{CUT}>{cls}",
+                         config={"name": entry.get("config", {}).get("name", entry.get("name"))})
+            entry.pop("build_config", None)
+            missing.discard(name)
+    found = scan(config)  # what is left once unavailable and code-running layers are stood in for
+    if found.problems:
+        raise VAEError(f"{path} cannot be loaded safely: it holds {found.problems[0]}; save the {role} with "
+                       "built-in Keras layers and registered layer classes only.")
+    if missing:  # a custom function, initializer or regularizer: cannot be cut off
+        first = sorted(missing)[0]
+        raise VAEError(f"The {role} in {path} uses the custom object {first!r}, which is not registered: define it in "
+                       "a .py file and pass --custom-layers FILE.")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / f"{role}.keras"
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(copy, "w") as dst:
+            for info in src.infolist():
+                data = json.dumps(config).encode() if info.filename == "config.json" else src.read(info)
+                dst.writestr(info.filename, data)
+        try:
+            model = keras.saving.load_model(copy, compile=False, safe_mode=True, custom_objects={**objects, **stubs})
+        except Exception as exc:
+            cut = f" (cut off: {', '.join(sorted(s.cut_class for s in stubs.values()))}; if one of them has weights or "\
+                  "feeds the outputs you keep, register it with --custom-layers FILE)" if stubs else ""
+            raise VAEError(f"The {role} in {path} could not be loaded ({exc.__class__.__name__}: "
+                           f"{str(exc).splitlines()[0][:160]}){cut}.") from exc
+    return model
+
+
+def all_layers(model):
+    """Every layer of a model, nested models' layers included."""
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from all_layers(layer)
+
+
+def refuse_cut_layers(model, role: str, what: str) -> None:
+    """Refuse a network whose kept outputs pass through a stand-in: name the class to register."""
+    for layer in all_layers(model):
+        cls = getattr(layer, "cut_class", None)
+        if cls is None:
+            continue
+        if layer.unsafe:
+            raise VAEError(f"The {role}'s {what} passes through the {cls} layer {layer.name!r}, which stores Python "
+                           f"code and is never loaded: rewrite it as a layer class in a .py file and pass "
+                           "--custom-layers FILE.")
+        raise VAEError(f"The {role}'s {what} passes through layer {layer.name!r} of the custom class {cls!r}, which "
+                       f"is not registered: pass the .py file that defines {cls} with --custom-layers FILE (and set "
+                       "VAE_CUSTOM_LAYERS=FILE for precompute and the app).")
