@@ -274,6 +274,7 @@ def test_a_lambda_layer_on_a_kept_output_is_refused(pair, tmp_path):
     (["--logvar-output", "z_sigma"], "names no output of the encoder"),
     (["--mean-output", "z_mean", "--logvar-output", "0"], "both name output 0"),
     (["--decoder-output", "logits", "--dataset", "npz:/nonexistent/x.npz"], "/nonexistent/x.npz"),
+    (["--custom-layers", "/nonexistent/my_layers.py"], "The custom layer file /nonexistent/my_layers.py does not exist"),
 ])
 def test_wrong_outputs_are_refused_in_one_sentence(pair, tmp_path, capsys, flags, words):
     args = ["--encoder", str(pair / "enc.keras"), "--decoder", str(pair / "dec.keras"), "--dataset", "digits",

@@ -14,6 +14,7 @@ import dataclasses
 import importlib.util
 import os
 import sys
+import threading
 from pathlib import Path
 
 import keras
@@ -127,6 +128,7 @@ def custom_layer_files() -> list[Path]:
 
 
 _MODULES: dict[str, object] = {}  # resolved path -> the module run from it (each file runs once per process)
+_MODULES_LOCK = threading.Lock()   # bundles load their models on their own threads
 
 
 def custom_objects(files=None) -> dict:
@@ -137,8 +139,13 @@ def custom_objects(files=None) -> dict:
     never anything a bundle, a model file or a URL names. Registration with
     @keras.saving.register_keras_serializable is welcome but not needed: a model saved while its
     class was unregistered names the class by its Python name."""
+    with _MODULES_LOCK:
+        return _custom_objects_locked(custom_layer_files() if files is None else [Path(p).expanduser() for p in files])
+
+
+def _custom_objects_locked(files: list[Path]) -> dict:
     found = {}
-    for f in (custom_layer_files() if files is None else [Path(p).expanduser() for p in files]):
+    for f in files:
         key = str(f.resolve())
         if key not in _MODULES:
             if not f.is_file():
