@@ -369,6 +369,40 @@ def test_an_edited_imported_bundle_is_refused_before_keras_runs_anything(importe
         load_bundle(bundle, verify=False).load_model()
 
 
+def _keras_file(path, config: bytes) -> None:
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("config.json", config)
+        z.writestr("metadata.json", "{}")
+        z.writestr("model.weights.h5", b"")
+
+
+@pytest.mark.parametrize("config, words", [
+    (b"[" * 100_000 + b"]" * 100_000, "is damaged (RecursionError)"),
+    (json.dumps({"class_name": "Functional", "config": {"layers": [{"a": [[[[[[0]]]]]]}] * 1}}).encode()
+     .replace(b"0", b"[" * 300 + b"0" + b"]" * 300), "too large or too deeply nested"),
+    (b'{"class_name": "MyVAE", "config": {}}', "holds a 'MyVAE', not a functional or sequential Keras model"),
+])
+def test_hostile_or_subclassed_model_files_are_refused_in_one_sentence(tmp_path, config, words):
+    _keras_file(tmp_path / "enc.keras", config)
+    with pytest.raises(VAEError, match=re.escape(words)):
+        import_pair(tmp_path / "enc.keras", tmp_path / "enc.keras", "digits", tmp_path / "b")
+
+
+def test_a_deeply_nested_bundle_config_is_refused_by_the_loader(imported_bundle, tmp_path):
+    import shutil
+
+    shutil.copytree(imported_bundle, tmp_path / "b")
+    model = tmp_path / "b" / "model.keras"
+    with zipfile.ZipFile(model) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    files["config.json"] = b"[" * 100_000 + b"]" * 100_000
+    with zipfile.ZipFile(model, "w") as z:
+        for n, data in files.items():
+            z.writestr(n, data)
+    with pytest.raises(BundleError, match=re.escape("its archive is unreadable (RecursionError)")):
+        load_bundle(tmp_path / "b", verify=False)
+
+
 def test_the_script_refuses_bad_flags_in_one_line(capsys):
     with pytest.raises(SystemExit) as exit_info:
         import_main(["--encoder", "e", "--decoder", "d", "--dataset", "digits", "--out", "o", "--input-range", "1,0"])

@@ -369,9 +369,9 @@ def check_model_archive(f: Path) -> None:
             if members["config.json"].file_size > MAX_IMPORTED_CONFIG_BYTES:
                 refuse("its config.json is too large")
             config = json.loads(z.read("config.json"))
-    except (OSError, ValueError, zipfile.BadZipFile, KeyError) as exc:
-        if isinstance(exc, BundleError):
-            raise
+    except BundleError:
+        raise
+    except Exception as exc:  # whatever stops the archive or its JSON being read (a RecursionError too)
         refuse(f"its archive is unreadable ({exc.__class__.__name__})")
     if not isinstance(config, dict) or not set(config) <= MODEL_KEYS:
         refuse("its config.json is not a model config")

@@ -25,7 +25,7 @@ MODEL_CLASSES = {"Functional", "Sequential"}
 # Built-in layers that run code or read files named by the config: never loaded, only cut off.
 UNSAFE_LAYERS = {"Lambda", "TFSMLayer", "JaxLayer", "FlaxLayer", "TorchModuleWrapper"}
 MAX_NODES = 500_000
-MAX_DEPTH = 64
+MAX_DEPTH = 200
 MAX_NAME = 120
 MAX_CONFIG_BYTES = 16 << 20
 CUT = "vae_cut"  # package under which cut-off layers are stood in for while loading
@@ -157,9 +157,9 @@ def read_config(path: Path, role: str) -> dict:
                 raise VAEError(f"{path} has a config.json over {MAX_CONFIG_BYTES >> 20} MB: it is not a model "
                                "this app can show.")
             config = json.loads(z.read(info))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, VAEError):
-            raise
+    except VAEError:
+        raise
+    except Exception as exc:  # whatever stops the archive or its JSON being read (RecursionError included)
         raise VAEError(f"{path} is damaged ({exc.__class__.__name__}): save the {role} again.") from exc
     if not isinstance(config, dict) or config.get("class_name") not in MODEL_CLASSES:
         what = config.get("class_name") if isinstance(config, dict) else type(config).__name__
