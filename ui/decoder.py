@@ -10,12 +10,12 @@ import numpy as np
 import streamlit as st
 
 from vae import VAEError, explore, latent, render
+from vae.latent import INACTIVE_KL
 
-from . import images, map_view, session
+from . import images, map_view, session, words
 from .latent_pad import latent_pad, pad_point
 from .session import DIM_KEY, DIR_KEY, SLIDER_RANGE, SLIDER_STEP, ss
 
-INACTIVE_KL = 0.01  # nats: a dimension the model does not use (posterior = prior)
 
 
 def _loaded():
@@ -120,17 +120,18 @@ def meter_html(report: dict) -> str:
 
     (Styled by the .meter rules in latent_pad.py's CSS: it is drawn inside the decoder view.)
     """
-    words = {"typical": "on the data", "unusual": "unusual", "far off": "far off: the model is guessing"}
     verdict = str(report["verdict"])
+    said, _ = words.meter_words(report)
+    where = words.measured_in(report)
     pct = float(np.clip(report["percentile"], 0, 100))
     return f"""
 <div class="meter" data-verdict="{html.escape(verdict)}"
-     title="Mean distance to the 5 nearest encodings, against how far encodings lie from their own 5 nearest">
-  <div class="meter-head"><span class="meter-verdict">● {words.get(verdict, verdict)}</span>
-    <span class="meter-pct" title="share of encodings lying closer to their own neighbours">{pct:.0f}th percentile</span></div>
+     title="Mean distance to the 5 nearest encodings, against how far encodings lie from their own 5 nearest, in {where}">
+  <div class="meter-head"><span class="meter-verdict">● {html.escape(said)}</span>
+    <span class="meter-pct" title="share of encodings lying closer to their own neighbours">{words.percentile(pct)}</span></div>
   <div class="meter-bar"><div class="meter-tick" style="left: calc({pct:.1f}% - 2px)"></div></div>
-  <div class="meter-text">distance to the nearest encodings: {report['ratio']:.2f}× the usual<br>
-    prior density: {report['log_prior_percentile']:.0f}th percentile among encodings</div>
+  <div class="meter-text">distance to the nearest encodings: {report['ratio']:.2f}× the usual, in {where}<br>
+    prior density: {words.percentile(report['log_prior_percentile'])} among encodings</div>
 </div>"""
 
 
@@ -366,13 +367,14 @@ def controls() -> None:
             show_all = inactive == 0 or session.kept(
                 st.toggle, f"Show the {inactive} inactive dimensions (KL < {INACTIVE_KL} nats: the decoder ignores them)",
                 key="show_inactive", default=False)
-            dims = [i for i in loaded.dim_order if show_all or kl[i] >= INACTIVE_KL]
+            active = set(latent.active_dimensions(kl).tolist())
+            dims = [i for i in loaded.dim_order if show_all or i in active]
             cols = st.columns(2, gap="medium")
             for n, i in enumerate(dims):
                 key = DIM_KEY.format(i)
                 if key not in ss:
                     session.sync_controls(loaded)
-                label = f"z{i} · KL {kl[i]:.2f}" + (" · inactive" if kl[i] < INACTIVE_KL else "")
+                label = f"z{i} · KL {kl[i]:.2f}" + ("" if i in active else " · inactive")
                 with cols[n % 2]:
                     st.slider(label, -SLIDER_RANGE, SLIDER_RANGE, key=key, step=SLIDER_STEP, format="%.2f σ",
                               on_change=_on_dim, args=(int(i),))

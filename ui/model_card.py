@@ -8,8 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from vae.latent import INACTIVE_KL
+
 from . import map_view
-from .decoder import INACTIVE_KL, trust
+from .decoder import trust
 from .session import ss
 
 METRIC_NAMES = {"neg_elbo": ("Test −ELBO", "nats, lower is better"), "reconstruction": ("Reconstruction", "nats"),

@@ -17,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from vae import VAEError, explore, latent, render
 from vae.data import convert_image
 
-from . import images, map_view, session
+from . import images, map_view, session, words
 from .session import ss
 
 MAX_UPLOAD_PIXELS = 40_000_000
@@ -296,7 +296,7 @@ def _upload_tab(loaded) -> None:
         m = up["meter"]
         st.markdown(f"Placed on the map as **your image**. Nearest encodings: "
                     f"{', '.join(names[loaded.pre.labels[i]] for i in up['idx'][:3])}.")
-        st.caption(f"Off-manifold: {m['verdict']} ({m['percentile']:.0f}th percentile of distance to the data)")
+        st.caption("Off-manifold: %s (%s)" % words.meter_words(m))
         st.button("Explore from here", on_click=_on_explore_upload, type="primary")
     st.html(images.row([loaded.pre.images[i] for i in up["idx"]],
                        [f"{names[loaded.pre.labels[i]]} · {d:.2f}" for i, d in zip(up["idx"], up["dist"])], 56))
