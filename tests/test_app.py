@@ -163,7 +163,13 @@ def test_an_attribute_slider_moves_along_its_direction_and_can_keep_others_fixed
     assert explore.along(z, vb, sb) == pytest.approx(before_b, abs=1e-3)  # conditional editing kept b
 
 
+def _seed_box(at: AppTest):
+    return next(n for n in at.number_input if n.label == "Seed")
+
+
 def test_reset_and_sample_from_the_prior(env):
+    from vae import latent
+
     at = run_app({"bundle": "digits4", "sel": "3"})
     loaded = at.session_state["_loaded"]
     full(dim_slider(at, 0).set_value(3.0).run())
@@ -171,13 +177,21 @@ def test_reset_and_sample_from_the_prior(env):
     np.testing.assert_allclose(at.session_state["z"], loaded.pre.mean[3])
     at.session_state["pop_sample"] = True  # the popover's contents are drawn only while it is open
     full(at)
-    full(at.number_input(key="sample_seed").set_value(11).run())
+    assert _seed_box(at).value == 0
+    full(at.button(key="draw").click().run())
+    first = np.array(at.session_state["z"])
+    np.testing.assert_allclose(first, latent.sample_prior(1, 4, 1.0, 0)[0], rtol=1e-6)
+    assert _seed_box(at).value == 1  # the box shows the next seed...
+    at.button(key="draw").click().run()  # ...and the next press (keyed rerun, as in the browser) draws it
+    full(at)
+    np.testing.assert_allclose(at.session_state["z"], latent.sample_prior(1, 4, 1.0, 1)[0], rtol=1e-6)
+    assert not np.allclose(at.session_state["z"], first)
+    assert _seed_box(at).value == 2 and any("Last draw: seed 1," in c.value for c in at.caption)
+    full(_seed_box(at).set_value(11).run())  # a typed seed draws that point again
     full(at.button(key="draw").click().run())
     assert_clean(at)
-    from vae import latent
-
     np.testing.assert_allclose(at.session_state["z"], latent.sample_prior(1, 4, 1.0, 11)[0], rtol=1e-6)
-    assert at.session_state["sample_seed"] == 12  # the next draw is a new one
+    assert _seed_box(at).value == 12 and any("Last draw: seed 11," in c.value for c in at.caption)
     at.session_state["pop_save"] = True
     full(at)
     full(at.text_input(key="bookmark_name").set_value("my draw").run())

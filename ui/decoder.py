@@ -87,13 +87,27 @@ def _on_reset() -> None:
     session.rerun("live", "actions", "controls")
 
 
+SEED_LIMIT = 2**31  # seeds 0 .. 2**31 - 1
+
+
+def seed_key() -> str:
+    """The Seed box's key. It changes after each draw, so the browser shows a new box holding the next seed:
+    a value set from a callback that reruns only some fragments never reaches a box already on the page."""
+    return f"sample_seed_{ss.get('_sample_rev', 0)}"
+
+
+def _on_seed_typed() -> None:
+    ss._sample_next = int(ss[seed_key()])
+
+
 def _on_sample() -> None:
     loaded = _loaded()
-    seed = int(session.kept_value("sample_seed", 0))
+    seed = int(ss.get("_sample_next", 0))
     temperature = float(session.kept_value("sample_temperature", 1.0))
     session.move(loaded, latent.sample_prior(1, loaded.bundle.latent_dim, temperature, seed)[0])
     ss.last_sample = (seed, temperature)
-    session.set_kept("sample_seed", seed + 1)  # the next click draws a new point; the seed shown says which
+    ss._sample_next = (seed + 1) % SEED_LIMIT  # the next press draws a new point; the Seed box shows which
+    ss._sample_rev = ss.get("_sample_rev", 0) + 1
     session.rerun("live", "actions", "controls")
 
 
@@ -188,7 +202,9 @@ def actions() -> None:
                         help="Draw a point from the prior N(0, T²I), with a seed and a temperature T.")
     if sample.open:
         with sample:
-            session.kept(st.number_input, "Seed", 0, 2**31 - 1, key="sample_seed", default=0, step=1)
+            st.number_input("Seed", 0, SEED_LIMIT - 1, value=int(ss.get("_sample_next", 0)), step=1, key=seed_key(),
+                            on_change=_on_seed_typed, help="The seed of the next draw: each draw moves it on by one; "
+                                                           "type a seed to draw that point again.")
             session.kept(st.slider, "Temperature", 0.1, 2.0, key="sample_temperature", default=1.0, step=0.1,
                          help="Standard deviation of the draw: below 1 gives more typical points, above 1 stranger "
                               "ones.")
