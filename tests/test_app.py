@@ -112,6 +112,15 @@ def test_model_card_page(env):
     at.switch_page("app_pages/model_card.py").run()
     assert_clean(at)
     text = " ".join(m.value for m in at.markdown)
+    shown = " ".join([text] + [c.value for c in at.caption] + [i.value for i in at.info] +
+                     [str(t.value.to_dict()) for t in at.table] + [df.value.to_csv() for df in at.dataframe])
+    assert str(env["digits4"]) not in shown and str(env["digits4"].parent) not in shown  # no server path
+    layers = next(df.value for df in at.dataframe if "output shape" in df.value.columns)
+    assert {"encoder", "decoder"} <= set(layers["network"]) and (layers["type"] == "Dense").any()
+    model = at.session_state["_loaded"].bundle.model
+    assert int(layers["parameters"].sum()) == model.count_params()
+    assert any(f"{model.count_params():,} parameters" in c.value for c in at.caption)
+    assert at.table and "dataset" in str(at.table[0].value.to_dict())  # wrapped, never cut off
     for heading in ("Training curves", "KL per latent dimension", "Architecture", "Data and training",
                     "Directions and their edit fidelity"):
         assert heading in text
@@ -152,10 +161,16 @@ def test_an_attribute_slider_moves_along_its_direction_and_can_keep_others_fixed
     assert explore.along(z, va, sa) == pytest.approx(2.0, abs=1e-3)
     full(at.toggle(key="keep_fixed").set_value(True).run())
     full(next(s for s in at.slider if s.key == f"dir_{a}").set_value(-1.0).run())
-    # 16 directions in a 4-d space: keeping the other 15 fixed leaves nothing to move along
-    assert "keep fixed" in " ".join(c.value for c in at.caption)
-    np.testing.assert_allclose(at.session_state["z"], z)
+    # 16 directions in a 4-d space: the other 15 cannot all stay put; the move is made all the same
+    # (least squares) and a note right under the slider says why the others moved
+    assert_clean(at)
+    assert explore.along(np.array(at.session_state["z"]), va, sa) == pytest.approx(-1.0, abs=1e-3)
+    tree = list(at.main)
+    moved = next(i for i, e in enumerate(tree) if getattr(e, "key", None) == f"dir_{a}")
+    note = tree[moved + 1]
+    assert note.type == "caption" and "15 directions cannot all stay fixed in a 4-dimensional" in note.value, note
     full(at.multiselect(key="shown_dirs").set_value([a, b]).run())
+    z = np.array(at.session_state["z"])
     before_b = explore.along(z, vb, sb)
     next(s for s in at.slider if s.key == f"dir_{a}").set_value(-1.0).run()
     z = np.array(at.session_state["z"])
@@ -225,7 +240,7 @@ def test_the_url_carries_the_view(env):
     ({"bundle": "digits4", "z": "nan,1,2,3"}, "NaN"),
     ({"bundle": "digits4", "z": "1,2"}, "has 2 numbers, this bundle needs 4"),
     ({"bundle": "digits4", "z": "a,b,c,d"}, "not a number"),
-    ({"bundle": "digits4", "proj": "umap"}, "map 'umap' is not in this bundle"),
+    ({"bundle": "digits4", "proj": "umap"}, "map “umap” is not in this bundle"),
     ({"bundle": "digits4", "sel": "-3"}, "selected point"),
     ({"bundle": "digits4", "color": "<script>"}, "colouring"),
 ])
@@ -396,3 +411,40 @@ def test_a_slider_says_how_far_to_trust_it():
                             "height (ρ -0.70)", "fair")
     lasso.fit["effects"] = {"brightness": 0.2}
     assert trust(lasso)[0].endswith("changes no measured attribute steadily")
+
+
+def test_an_attribute_slider_label_names_its_side_effects_from_the_model_cards_source(env, tmp_path, monkeypatch):
+    from ui.decoder import side_effect, slider_label
+    from vae.precomputed import Direction
+
+    width = Direction("width", "attribute", np.ones(2, np.float32), {"r2": 0.9}, {"spearman": 0.95, "class_change_rate": 0.96})
+    assert trust_level(width) == "good" and side_effect(width) == "changes the class in 96% of edits"
+    assert slider_label(width).endswith(":red[changes the class in 96% of edits]")
+    calm = Direction("slant", "attribute", np.ones(2, np.float32), {"r2": 0.9}, {"spearman": 0.9, "class_change_rate": 0.02})
+    assert "changes the class" not in slider_label(calm)
+    typed = Direction("[x](http://evil/login)", "custom", np.ones(2, np.float32), {"accuracy": 0.9, "effects": {}}, {})
+    assert "[x](" not in slider_label(typed) and "\\[x\\]" in slider_label(typed)
+
+    # a bundle whose first attribute slider changes the class in 96% of edits (the tiny model's change none)
+    bundle = tmp_path / "sidefx"
+    shutil.copytree(env["digits4"], bundle)
+    meta = json.loads((bundle / "meta.json").read_text())
+    first = next(d for d in meta["precompute"]["directions"] if d["kind"] == "attribute")
+    first["fidelity"]["class_change_rate"] = 0.96
+    (bundle / "meta.json").write_text(json.dumps(meta))
+    monkeypatch.setenv("VAE_BUNDLE", str(bundle))
+    at = run_app({"bundle": "sidefx"}, controls_tab="Attribute sliders")
+    assert_clean(at)
+    label = next(s.label for s in at.slider if s.key == f"dir_{first['name']}")
+    assert label.endswith(":red[changes the class in 96% of edits]"), label
+    at.switch_page("app_pages/model_card.py").run()
+    assert_clean(at)
+    table = next(df.value for df in at.dataframe if "side effects" in df.value.columns)
+    row = table[table["direction"] == first["name"]].iloc[0]
+    assert row["side effects"] == "changes the class in 96% of edits" and row["class change rate"] == 0.96  # one source
+
+
+def trust_level(d) -> str:
+    from ui.decoder import trust
+
+    return trust(d)[1]
