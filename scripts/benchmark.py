@@ -172,10 +172,11 @@ def bench_meter(bundle_path: str) -> dict:
     return out
 
 
-def bench_meter_typical(bundle_path: str, draws: int = 2000, held_out: float = 0.2, seed: int = 0) -> dict:
+def bench_meter_typical(bundle_path: str, draws: int = 2000, held_out: float = 0.2, seed: int = 0,
+                        decoded: bool = True) -> dict:
     """How often the off-manifold meter calls a point "typical": encodings it was not built from (held out)
-    against draws from the prior N(0, I), measured in the active dimensions (the app's meter) and, as the
-    reference, in all latent dimensions."""
+    against draws from the prior N(0, I), measured in the active dimensions (the app's meter), in all latent
+    dimensions (the meter before), and in decoded pixels (k-NN among the encodings' decodings)."""
     import numpy as np
 
     from vae import latent, load_bundle
@@ -186,13 +187,24 @@ def bench_meter_typical(bundle_path: str, draws: int = 2000, held_out: float = 0
     prior = latent.sample_prior(draws, pre.mean.shape[1], 1.0, seed + 1)
     out = {"bundle": bundle_path, "machine": machine(), "reference_points": int(len(rest)),
            "held_out_points": int(len(held)), "prior_draws": draws, "rates": {}}
-    for name, dims in (("active dimensions", latent.active_dimensions(pre.kl_per_dim)), ("all dimensions", None)):
-        ref = latent.manifold_reference(pre.mean[rest], k=5, sample=1000, seed=seed, dims=dims)
+    d = pre.mean.shape[1]
+    spaces = [(f"{name} ({len(dims)} of {d})", pre.mean[rest][:, dims], pre.mean[held][:, dims], prior[:, dims])
+              for name, dims in (("active dimensions", latent.active_dimensions(pre.kl_per_dim)),
+                                 ("all dimensions", np.arange(d)))]
+    if decoded:  # the same question asked of the decodings (pixels in [0, 1]): slower, needs the model
+        bundle = load_bundle(bundle_path)
+
+        def pixels(z):
+            return np.concatenate([bundle.decode(z[s:s + 500]).reshape(len(z[s:s + 500]), -1)
+                                   for s in range(0, len(z), 500)]).astype(np.float32)  # (M, H*W*C) in [0, 1]
+        spaces.append(("decoded images (pixels)", pixels(pre.mean[rest]), pixels(pre.mean[held]), pixels(prior)))
+    for name, ref_points, held_points, prior_points in spaces:
+        ref = latent.manifold_reference(ref_points, k=5, sample=1000, seed=seed)
         rates = {}
-        for what, z in (("held-out encodings", pre.mean[held]), ("prior draws", prior)):
+        for what, z in (("held-out encodings", held_points), ("prior draws", prior_points)):
             verdict = latent.off_manifold(z, None, reference=ref)["verdict"]
             rates[what] = {v: round(float(np.mean(verdict == v)), 3) for v in ("typical", "unusual", "far off")}
-        out["rates"][f"{name} ({len(ref['dims'])} of {pre.mean.shape[1]})"] = rates
+        out["rates"][name] = rates
     print(f"\nOff-manifold meter verdicts, {bundle_path} ({machine()}): reference {len(rest):,} encodings, "
           f"{len(held):,} held out, {draws:,} prior draws (T = 1)")
     print(f"{'measured in':<28}{'points':<22}{'typical':>9}{'unusual':>9}{'far off':>9}")
