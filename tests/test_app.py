@@ -448,3 +448,24 @@ def trust_level(d) -> str:
     from ui.decoder import trust
 
     return trust(d)[1]
+
+
+def test_percentiles_in_the_inspector_and_the_meter_read_1st_2nd_3rd(env):
+    import re
+
+    from ui import words
+    from ui.decoder import meter_html
+
+    at = run_app({"bundle": "digits4"})
+    loaded = at.session_state["_loaded"]
+    err = loaded.pre.recon_error
+    pcts = [100.0 * np.mean(err < err[r]) for r in range(len(err))]
+    row = next(r for r, p in enumerate(pcts) if round(p) % 10 in (1, 2, 3) and round(p) % 100 not in (11, 12, 13))
+    at = run_app({"bundle": "digits4", "sel": str(row)})
+    assert_clean(at)
+    shown = " ".join(h.value for h in at.html)
+    assert words.percentile(pcts[row]) in shown and not re.search(r"\b\d*[123]th\b", re.sub(r"\b1[123]th\b", "", shown))
+    report = loaded.off_manifold(np.array(at.session_state["z"]))
+    meter = meter_html(report)  # what the pad shows beside the image
+    assert words.percentile(report["percentile"]) in meter and words.measured_in(report) in meter
+    assert not re.search(r"\b\d*[123]th\b", re.sub(r"\b1[123]th\b", "", meter))
