@@ -17,7 +17,6 @@ from .latent_pad import latent_pad, pad_point
 from .session import DIM_KEY, DIR_KEY, SLIDER_RANGE, SLIDER_STEP, ss
 
 
-
 def _loaded():
     return ss._loaded
 

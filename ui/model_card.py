@@ -191,8 +191,8 @@ def architecture(bundle) -> None:
         total = int(bundle.model.count_params())
         parts = " + ".join(f"{net} {sum(r['parameters'] for r in rows if r['network'] == net):,}"
                            for net in dict.fromkeys(r["network"] for r in rows))
-        st.caption(f"**{total:,} parameters** ({parts}). Encoder q(z|x) gives each image's posterior mean and "
-                   "log-variance; the decoder p(x|z) gives Bernoulli pixel logits.")
+        st.caption(f"**{total:,} parameters** ({parts}). The encoder q(z|x) gives each image's posterior mean and "
+                   "log-variance; the decoder p(x|z) gives the image back.")
     if meta_model:
         st.caption(f"Built from: {settings}.")
 
