@@ -156,7 +156,7 @@ def meter_html(report: dict) -> str:
   <div class="meter-head"><span class="meter-verdict">● {html.escape(said)}</span>
     <span class="meter-pct" title="share of encodings lying closer to their own neighbours">{words.percentile(pct)}</span></div>
   <div class="meter-bar"><div class="meter-tick" style="left: calc({pct:.1f}% - 2px)"></div></div>
-  <div class="meter-text">distance to the nearest encodings: {report['ratio']:.2f}× the usual, in {where}<br>
+  <div class="meter-text">distance to the data: {report['ratio']:.2f}× the usual, in {words.measured_in(report, short=True)}<br>
     prior density: {words.percentile(report['log_prior_percentile'])} among encodings</div>
 </div>"""
 

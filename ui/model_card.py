@@ -186,7 +186,7 @@ def architecture(bundle) -> None:
         st.info(f"The layers are shown once the model loads: {exc}")
         rows = []
     if rows:
-        st.dataframe(rows, hide_index=True, width="stretch",
+        st.dataframe(rows, hide_index=True, width="stretch", height=min(35 * (len(rows) + 1) + 3, 800),  # every layer
                      column_config={"parameters": st.column_config.NumberColumn(format="%d")})
         total = int(bundle.model.count_params())
         parts = " + ".join(f"{net} {sum(r['parameters'] for r in rows if r['network'] == net):,}"

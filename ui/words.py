@@ -50,12 +50,15 @@ def percentile(p) -> str:
 VERDICT_WORDS = {"typical": "on the data", "unusual": "unusual", "far off": "far off: the model is guessing"}
 
 
-def measured_in(report: dict) -> str:
-    """Where the meter measured: 'the 7 of 16 dimensions the decoder uses' or 'all 16 latent dimensions'."""
+def measured_in(report: dict, short: bool = False) -> str:
+    """Where the meter measured: 'the 7 of 16 dimensions the decoder uses' or 'all 16 latent dimensions'
+    ('the 7 dimensions the decoder uses', 'all 16 dimensions' if `short`)."""
     used, d = report.get("dims_used"), report.get("latent_dim")
     if used is None or d is None:
         return "latent space"
-    return f"all {d} latent dimensions" if used >= d else f"the {used} of {d} dimensions the decoder uses"
+    if used >= d:
+        return f"all {d} dimensions" if short else f"all {d} latent dimensions"
+    return f"the {used} dimensions the decoder uses" if short else f"the {used} of {d} dimensions the decoder uses"
 
 
 def meter_words(report: dict) -> tuple[str, str]:
