@@ -5,7 +5,6 @@ only redraws them. An interpolation's path and an upload's place are drawn on th
 """
 from __future__ import annotations
 
-import html
 import io
 import urllib.parse
 
@@ -17,7 +16,7 @@ from PIL import Image, UnidentifiedImageError
 from vae import VAEError, explore, latent, render
 from vae.data import convert_image
 
-from . import images, map_view, session
+from . import images, map_view, session, words
 from .session import ss
 
 MAX_UPLOAD_PIXELS = 40_000_000
@@ -227,7 +226,7 @@ def _on_upload() -> None:
             preview.thumbnail((256, 256))
             x = convert_image(im, (h, w), c)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
-        ss.upload = {"error": f"Could not read {f.name[:60]} as an image ({str(exc)[:80] or exc.__class__.__name__}): "
+        ss.upload = {"error": f"Could not read {words.quoted(f.name)} as an image ({str(exc)[:80] or exc.__class__.__name__}): "
                               "upload a PNG, JPEG, GIF, BMP or WebP file."}
         session.rerun("tools", "live")
         return
@@ -296,7 +295,7 @@ def _upload_tab(loaded) -> None:
         m = up["meter"]
         st.markdown(f"Placed on the map as **your image**. Nearest encodings: "
                     f"{', '.join(names[loaded.pre.labels[i]] for i in up['idx'][:3])}.")
-        st.caption(f"Off-manifold: {m['verdict']} ({m['percentile']:.0f}th percentile of distance to the data)")
+        st.caption("Off-manifold: %s (%s)" % words.meter_words(m))
         st.button("Explore from here", on_click=_on_explore_upload, type="primary")
     st.html(images.row([loaded.pre.images[i] for i in up["idx"]],
                        [f"{names[loaded.pre.labels[i]]} · {d:.2f}" for i, d in zip(up["idx"], up["dist"])], 56))
@@ -326,7 +325,7 @@ def _bookmarks_tab(loaded) -> None:
         c = st.columns([0.5, 2, 0.8, 0.8], vertical_alignment="center")
         c[0].html(images.tag(_decode(loaded, bm["z"][None], bm.get("label"))[0], 44, alt=name))
         query = urllib.parse.urlencode({"bundle": loaded.name, "proj": ss.proj_pick, "z": explore.format_latent(bm["z"])})
-        c[1].markdown(f"**{html.escape(name)}** · [link](?{query})")
+        c[1].markdown(f"**{words.literal(name)}** · [link](?{query})")
         c[2].button("Go", key=f"bm_go_{name}", on_click=_on_goto, args=(name,), width="stretch")
         c[3].button("Delete", key=f"bm_del_{name}", on_click=_on_delete, args=(name,), width="stretch")
 

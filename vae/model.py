@@ -222,3 +222,24 @@ def _unpack(data):
     if isinstance(data, (tuple, list)):
         return data[0], (data[1] if len(data) > 1 else None)
     return data, None
+
+
+def layer_table(model) -> list[dict]:
+    """The model's layer structure for a model card: one row per layer of its encoder and decoder (or of
+    the model itself when it has neither), with network, layer name, type, output shape and parameters."""
+    nets = [(name, getattr(model, name)) for name in ("encoder", "decoder") if hasattr(getattr(model, name, None), "layers")]
+    rows = []
+    for net, sub in nets or [(getattr(model, "name", "model"), model)]:
+        for layer in sub.layers:
+            try:
+                shape = layer.output.shape
+                shape = ", ".join(str(s) for s in (shape[0] if isinstance(shape, list) else shape))
+            except (AttributeError, ValueError):  # a layer used twice, or not built: no single output
+                shape = ""
+            try:
+                params = int(layer.count_params())
+            except ValueError:  # not built
+                params = 0
+            rows.append({"network": net, "layer": layer.name, "type": type(layer).__name__,
+                         "output shape": f"({shape})" if shape else "", "parameters": params})
+    return rows
