@@ -33,6 +33,7 @@ except ImportError:  # Windows: no advisory locks; a reader may then clear a liv
 
 import numpy as np
 
+from . import meta_schema
 from .errors import BundleError, VAEError
 
 FORMAT_VERSION = 1
@@ -217,6 +218,7 @@ def transaction(out: Path, start_from: Path | None = None):
             yield tmp
             meta = json.loads((tmp / META).read_text())
             meta["files"] = {f.name: sha256(f) for f in sorted(tmp.iterdir()) if f.is_file() and f.name != META}
+            meta_schema.validate(json.loads(json.dumps(meta, default=_json_default)), out / META)  # never write what a reader refuses
             atomic_write_json(tmp / META, meta)
             _fsync_dir(tmp)
             if out.exists():
@@ -289,18 +291,14 @@ def update_bundle(path, arrays: dict | None = None, meta_updates: dict | None = 
 
 
 def read_meta(path: Path) -> dict:
+    """The bundle's meta.json, read and checked field by field (vae/meta_schema.py) before anyone uses it."""
     path = Path(path)
     if not path.is_dir():
         raise BundleError(f"No bundle folder at {path}: train one with `python scripts/train.py --out {path}`.")
     try:
-        meta = json.loads((path / META).read_text())
+        return meta_schema.read_meta_file(path / META)
     except FileNotFoundError as exc:
         raise BundleError(f"{path} has no meta.json, so it is not a bundle: train one with scripts/train.py.") from exc
-    except (OSError, ValueError) as exc:
-        raise BundleError(f"meta.json in {path} is damaged ({exc.__class__.__name__}): restore the bundle or retrain it.") from exc
-    if not isinstance(meta, dict):
-        raise BundleError(f"meta.json in {path} is damaged (not an object): restore the bundle or retrain it.")
-    return meta
 
 
 def _plain_file(path: Path, name) -> Path:
@@ -349,10 +347,10 @@ def _plain_value(v, depth: int = 0) -> bool:
     return isinstance(v, list) and depth < 3 and all(_plain_value(x, depth + 1) for x in v)
 
 
-def check_model_archive(f: Path) -> None:
+def check_model_archive(f: Path) -> dict:
     """Refuse a model.keras that is not this project's VAE before Keras reads it (defence in depth
     behind safe_mode): the archive's config may name only the registered VAE class and plain values,
-    so no Lambda, no function, no module of the file's choosing."""
+    so no Lambda, no function, no module of the file's choosing. Returns the VAE's config (plain values)."""
     def refuse(reason: str):
         raise BundleError(f"model.keras in {f.parent} could not be loaded safely: {reason}; retrain the bundle "
                           "with scripts/train.py.")
@@ -392,6 +390,7 @@ def check_model_archive(f: Path) -> None:
                 refuse("its dtype policy is not a plain Keras one")
         elif not _plain_value(value):
             refuse(f"its VAE config entry {key!r} is not a plain value")
+    return inner
 
 
 def _array(value, what: str) -> np.ndarray:
@@ -434,7 +433,8 @@ class Bundle:
                     raise
                 time.sleep(0.05)  # a save may be swapping the bundle in right now: look again
         if _plain_file(self.path, MODEL).is_file():
-            check_model_archive(self.path / MODEL)
+            # meta.json must describe the model it sits beside: checked from the archive, before TensorFlow
+            meta_schema.check_agrees(self.meta, check_model_archive(self.path / MODEL), self.path / META)
         self._arrays: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._model_lock = threading.Lock()

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from .bundle import atomic_write_bytes, atomic_write_json, sha256
 from .data import Dataset, load_dataset
+from . import limits
 from .errors import VAEError
 from .model import VAE
 
@@ -77,7 +78,14 @@ class TrainConfig:
                   (self.lr_schedule in ("cosine", "constant"), f"--lr-schedule must be cosine or constant, got {self.lr_schedule}"),
                   (self.strategy in ("default", "mirrored"), f"--strategy must be default or mirrored, got {self.strategy}"),
                   (0 <= self.kl_warmup < 1e6, f"--kl-warmup must be >= 0 epochs, got {self.kl_warmup}"),
-                  (self.max_train is None or self.max_train >= 2, f"--max-train must be at least 2, got {self.max_train}")]
+                  (self.max_train is None or self.max_train >= 2, f"--max-train must be at least 2, got {self.max_train}"),
+                  (self.image_size is None or 4 <= self.image_size <= limits.MAX_SIDE,
+                   f"--image-size must be between 4 and {limits.MAX_SIDE}, got {self.image_size}")]
+        # sizes first, before any data is read; the weight count is checked again once the image shape is known
+        size = limits.model_size_problem((self.image_size or 4, self.image_size or 4, self.channels or 1), self.latent_dim,
+                                         base_filters=self.base_filters, hidden_units=self.hidden_units,
+                                         convs_per_stage=self.convs_per_stage)
+        checks.append((size is None, size))
         for ok, message in checks:
             if not ok:
                 raise VAEError(message + ".")
