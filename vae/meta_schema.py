@@ -36,32 +36,37 @@ def _refuse(path: Path, field: str | None, problem: str):
     raise MetaError(f"{where}; restore the bundle from a copy or retrain it with scripts/train.py.")
 
 
+class UnreadableJSON(ValueError):
+    """A JSON file that is not a plain file, too large, too deep or not a JSON object; str() says which."""
+
+
 def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
     """The bytes of a regular file of at most `limit` bytes; a device, FIFO, link or folder is refused
-    before it is opened (and O_NONBLOCK keeps a FIFO swapped in meanwhile from hanging the read)."""
+    before it is opened (and O_NONBLOCK keeps a FIFO swapped in meanwhile from hanging the read).
+    FileNotFoundError if there is none, UnreadableJSON for the rest."""
     path = Path(path)
     try:
         info = os.lstat(path)
     except FileNotFoundError:
         raise
     except OSError as exc:
-        _refuse(path, None, f"cannot be read ({exc.strerror})")
+        raise UnreadableJSON(f"cannot be read ({exc.strerror})") from None
     if not stat.S_ISREG(info.st_mode):
         kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
-        _refuse(path, None, f"is {kind}, where a plain JSON file is needed")
+        raise UnreadableJSON(f"is {kind}, where a plain JSON file is needed")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
-        _refuse(path, None, f"cannot be read ({exc.strerror})")
+        raise UnreadableJSON(f"cannot be read ({exc.strerror})") from None
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())
         if not stat.S_ISREG(info.st_mode):  # replaced between lstat and open
-            _refuse(path, None, "is not a regular file, where a plain JSON file is needed")
+            raise UnreadableJSON("is not a regular file, where a plain JSON file is needed")
         if info.st_size > limit:
-            _refuse(path, None, f"is {info.st_size:,} bytes, over the {limit:,} a meta.json may have")
+            raise UnreadableJSON(f"is {info.st_size:,} bytes, over the {limit:,} it may have")
         data = f.read(limit + 1)
     if len(data) > limit:
-        _refuse(path, None, f"grew past the {limit:,} bytes a meta.json may have while it was read")
+        raise UnreadableJSON(f"grew past the {limit:,} bytes it may have while it was read")
     return data
 
 
@@ -72,23 +77,32 @@ def nesting_depth(data: bytes) -> int:
     return int(np.cumsum(steps).max()) if len(steps) else 0
 
 
-def parse(path: Path, data: bytes) -> dict:
-    if nesting_depth(data) > MAX_DEPTH:
-        _refuse(path, None, f"is damaged: it nests deeper than {MAX_DEPTH} levels")
+def parse_object(data: bytes, max_depth: int = MAX_DEPTH) -> dict:
+    """A JSON object from bytes, its nesting checked first (json.loads would raise RecursionError)."""
+    if nesting_depth(data) > max_depth:
+        raise UnreadableJSON(f"is damaged: it nests deeper than {max_depth} levels")
     try:
         # NaN, Infinity and 1e999 parse (older writers put NaN in free-form figures); typed fields refuse them
-        meta = json.loads(data.decode("utf-8"))
+        obj = json.loads(data.decode("utf-8"))
     except ValueError as exc:  # also UnicodeDecodeError and over-long integers
-        _refuse(path, None, f"is damaged: it is not valid JSON ({str(exc).splitlines()[0][:120]})")
-    if not isinstance(meta, dict):
-        _refuse(path, None, f"is damaged: it holds a JSON {type(meta).__name__}, where an object is needed")
-    return meta
+        raise UnreadableJSON(f"is damaged: it is not valid JSON ({str(exc).splitlines()[0][:120]})") from None
+    if not isinstance(obj, dict):
+        raise UnreadableJSON(f"is damaged: it holds a JSON {type(obj).__name__}, where an object is needed")
+    return obj
+
+
+def read_json_object(path, limit: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> dict:
+    """read_bytes then parse_object: FileNotFoundError, UnreadableJSON, or a dict."""
+    return parse_object(read_bytes(Path(path), limit), max_depth)
 
 
 def read_meta_file(path) -> dict:
     """Read, parse and validate a meta.json; FileNotFoundError if there is none."""
     path = Path(path)
-    meta = parse(path, read_bytes(path))
+    try:
+        meta = read_json_object(path)
+    except UnreadableJSON as exc:
+        _refuse(path, None, str(exc))
     validate(meta, path)
     return meta
 
