@@ -69,7 +69,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from vae.bundle import save_bundle, update_bundle
+    from vae.bundle import check_out, save_bundle, update_bundle
     from vae.training import TrainConfig, train
 
     out = Path(args.out or Path("pretrained") / args.dataset.split(":")[-1].rstrip("/").split("/")[-1])
@@ -77,6 +77,7 @@ def main(argv=None) -> int:
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     try:
         cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields and v is not None})
+        check_out(out)  # before training, not after it: --out must be new, empty or a bundle
         if args.resume:
             from vae.training import load_state
 

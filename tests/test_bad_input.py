@@ -223,3 +223,43 @@ def test_scripts_on_a_missing_or_damaged_bundle(bundle_copy, tmp_path, capsys, s
         assert module.main([str(target)]) in (1, 2)
         err = capsys.readouterr().err
         assert err.startswith("error: ") and fragment in err and one_sentence(err), err
+
+
+# ------------------------------------------------------------------------------- --out
+
+@pytest.mark.parametrize("kind", ["file", "folder_of_files", "link_to_file"])
+def test_out_naming_a_file_or_a_folder_of_other_files_is_refused_before_training(tmp_path, capsys, kind):
+    """It used to rename the user's file to a hidden .NAME.old-XXXX and put a bundle there."""
+    from scripts.train import main
+
+    out = tmp_path / "notes.txt"
+    if kind == "file":
+        out.write_text("my notes")
+    elif kind == "link_to_file":
+        (tmp_path / "target.txt").write_text("my notes")
+        out.symlink_to(tmp_path / "target.txt")
+    else:
+        out.mkdir()
+        (out / "thesis.tex").write_text("chapter 1")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code = main(["--dataset", "digits", "--out", str(out), "--run-dir", str(tmp_path / "run"), "--epochs", "1",
+                 "--no-evaluate", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.startswith(f"error: {out} is ") and one_sentence(err) and "choose a new" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no .notes.txt.old-*, no run folder
+    assert (out / "thesis.tex" if kind == "folder_of_files" else out).read_text() in ("my notes", "chapter 1")
+
+
+def test_save_bundle_keeps_to_bundles_and_empty_folders(tiny_bundle_dir, tmp_path):
+    from vae.bundle import save_bundle
+
+    model = load_bundle(tiny_bundle_dir).model
+    (tmp_path / "file").write_bytes(b"data")
+    with pytest.raises(BundleError, match="is an existing file, not a bundle folder"):
+        save_bundle(tmp_path / "file", model, {"dataset": "digits"})
+    assert (tmp_path / "file").read_bytes() == b"data"
+    (tmp_path / "empty").mkdir()
+    for target in (tmp_path / "empty", tmp_path / "empty"):  # an empty folder, then the bundle now in it
+        save_bundle(target, model, {"dataset": "digits"})
+        assert load_bundle(target).latent_dim == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file"]

@@ -180,12 +180,33 @@ def recover(out: Path) -> None:
             _recover_locked(out)
 
 
+def check_out(out: Path) -> None:
+    """Refuse to write a new bundle over something that is not a bundle: a file, or a folder of other
+    files (a save swaps the whole folder, so they would be lost). Nothing is changed either way."""
+    out = Path(out)
+    if out.is_symlink() and not out.is_dir():
+        raise BundleError(f"{out} is a symbolic link, not a bundle folder: choose a new folder for the bundle "
+                          "(nothing was changed).")
+    if out.exists() and not out.is_dir():
+        raise BundleError(f"{out} is an existing file, not a bundle folder: choose a new folder for the bundle "
+                          "(the file was left as it is).")
+    if out.is_dir():
+        try:
+            entries = [f.name for f in out.iterdir()]
+        except OSError as exc:
+            raise BundleError(f"Cannot read the folder {out} ({exc.strerror}): choose a writable folder.") from exc
+        if entries and META not in entries and MODEL not in entries:
+            raise BundleError(f"{out} is a folder of {len(entries)} other file(s), not a bundle: choose a new or empty "
+                              "folder for the bundle (nothing was changed).")
+
+
 @contextlib.contextmanager
 def transaction(out: Path, start_from: Path | None = None):
     """Yield a temporary folder to fill; on success it replaces `out` whole, with fresh checksums.
 
     `start_from` (usually `out` itself) is copied in first, so an update keeps what it does not touch.
-    The body must leave a meta.json in the folder. Writers of one bundle take turns (a file lock
+    The body must leave a meta.json in the folder. A new bundle (no `start_from`) may replace only a
+    bundle or an empty folder, never a file or a folder of other files (check_out). Writers of one bundle take turns (a file lock
     held from the copy to the swap), so two updates at once both land; a killed writer's lock is
     released by the kernel and its leftovers are cleared by the next reader or writer.
     """
@@ -200,6 +221,8 @@ def transaction(out: Path, start_from: Path | None = None):
         try:
             if held:
                 _recover_locked(out)
+            if start_from is None:
+                check_out(out)  # under the lock: nothing can appear there before the swap
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
             _public(tmp, folder=True)
         except OSError as exc:
