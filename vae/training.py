@@ -148,16 +148,22 @@ class EpochCheckpoint(keras.callbacks.Callback):
             history.setdefault(k, []).append(v)
         history.setdefault("seconds", []).append(round(time.time() - self.epoch_started, 2))
         best_val, best_file = self.best_val, self.best_file
+        written = []  # this epoch's files: until state.json names them they are orphans, removed if a write fails
         try:
             if logs.get("val_loss", math.inf) < best_val:
                 best_val, best_file = logs["val_loss"], best_name(n)
-                save_weights(self.model, self.run_dir / best_file)
+                written.append(self.run_dir / best_file)
+                save_weights(self.model, written[-1])
             ckpt = checkpoint_name(n)
-            _save_file(self.model.save, self.run_dir / ckpt)
+            written.append(self.run_dir / ckpt)
+            _save_file(self.model.save, written[-1])
             atomic_write_json(self.run_dir / STATE, {
                 "epoch": n, "best_val_loss": best_val, "checkpoint": ckpt, "checkpoint_sha256": sha256(self.run_dir / ckpt),
                 "best": best_file, "config": dataclasses.asdict(self.cfg), "history": history})
         except OSError as exc:
+            for f in written:
+                with contextlib.suppress(OSError):
+                    f.unlink()
             reason = os.strerror(exc.errno) if exc.errno else exc.__class__.__name__
             raise CheckpointError(f"Could not write the checkpoint of epoch {n} in {self.run_dir} ({reason}): free "
                                   "some disk space or make the folder writable, then continue with --resume.") from None
