@@ -144,7 +144,7 @@ def test_files_swapped_between_two_bundles_are_named(bundle_copy, tmp_path):
     (lambda m: m["files"].update({"model.keras": "0" * 64}), "model.keras in .* is damaged"),
     (lambda m: m["files"].pop("history.json"), None),  # an unlisted file is not checked, nor read by the loader
     (lambda m: m.pop("files"), "lists no file checksums"),
-    (lambda m: m.update(files=["model.keras"]), "lists no file checksums"),
+    (lambda m: m.update(files=["model.keras"]), "meta.json: files must map file names to SHA-256 checksums"),
     (lambda m: m["files"].update({"ghost.npz": "0" * 64}), "ghost.npz is missing"),
 ])
 def test_edited_meta_checksums(bundle_copy, edit, fragment):
