@@ -189,3 +189,18 @@ def test_any_value_in_any_field_loads_or_gets_the_sentence(tiny_bundle_dir, bund
         assert one_sentence(str(exc))
         return
     assert len(b.class_names) <= 10_000 and b.latent_dim == 4
+
+
+def test_the_app_names_a_fifo_meta_json_instead_of_loading_forever(bundle_copy, monkeypatch):
+    """A FIFO in place of meta.json used to hang "Loading..." for every visitor; AppTest fails on a hang."""
+    from streamlit.testing.v1 import AppTest
+
+    (bundle_copy / "meta.json").unlink()
+    os.mkfifo(bundle_copy / "meta.json")
+    monkeypatch.setenv("VAE_BUNDLE", str(bundle_copy))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params["bundle"] = bundle_copy.name
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(e.value for e in at.error)
+    assert "meta.json is not a regular file" in shown, shown

@@ -122,7 +122,8 @@ def _with(**changes):
     (_with(checkpoint="../../etc/passwd"), "its checkpoint is not the name of a file in the run folder"),
     (_with(best=5), "its best is not the name of a file in the run folder"),
     ({"fifo": True}, "it is not a regular file"),
-])
+], ids=["list", "infinity", "truncated", "deep", "epoch_inf", "epoch_str", "epoch_bool", "unknown_key", "unknown_setting",
+        "setting_str", "setting_nan", "setting_huge", "config_list", "history_list", "checkpoint_path", "best_int", "fifo"])
 def test_a_damaged_state_json_is_one_sentence_on_resume(tmp_path, capsys, text, fragment):
     """--resume on a run folder whose state.json was edited or broken: "state.json is damaged: ...;
     start again with --restart", exit 1, nothing written (these used to be tracebacks)."""
