@@ -190,15 +190,18 @@ def validate(meta: dict, path) -> None:
     num_classes, names = model.get("num_classes"), meta.get("class_names")
     if num_classes and names is not None and len(names) != num_classes:
         _refuse(path, "class_names", f"has {len(names)} names but model.num_classes is {num_classes}")
-    if all(k in model for k in ("image_shape", "latent_dim")):
+    if all(k in model for k in ("image_shape", "latent_dim", "hidden_units")):  # this project's VAE, not an imported pair
         problem = limits.model_size_problem(**{k: model[k] for k in MODEL_FIELDS if k in model and k != "beta"})
         if problem:
             _refuse(path, "model", f"describes a model out of range ({problem})")
 
 
 def check_agrees(meta: dict, model_config: dict, path) -> None:
-    """Refuse a meta.json whose "model" differs from model.keras's own config (read from the archive)."""
+    """Refuse a meta.json whose "model" differs from model.keras's own config (read from the archive);
+    `model_config` None or not a mapping: nothing to compare."""
     model = meta.get("model", {})
+    if not isinstance(model_config, dict):
+        return
     for key in MODEL_FIELDS:
         if key in model and key in model_config and model[key] != model_config[key]:
             _refuse(Path(path), f"model.{key}",
