@@ -35,6 +35,7 @@ import numpy as np
 
 from . import meta_schema
 from .errors import BundleError, VAEError
+from .keras_config import check_imported
 
 FORMAT_VERSION = 1
 META, HISTORY, MODEL = "meta.json", "history.json", "model.keras"
@@ -361,6 +362,8 @@ MODEL_KEYS = {"module", "class_name", "config", "registered_name", "compile_conf
 VAE_KEYS = {"name", "trainable", "dtype", "seed", "image_shape", "latent_dim", "beta", "conditional", "num_classes",
             "base_filters", "hidden_units", "convs_per_stage"}
 MAX_CONFIG_BYTES = 1 << 16
+MAX_IMPORTED_CONFIG_BYTES = 16 << 20
+IMPORTED_CLASS = ("ImportedVAE", "vae>ImportedVAE", "vae.imported")
 
 
 def _plain_value(v, depth: int = 0) -> bool:
@@ -384,22 +387,29 @@ def check_model_archive(f: Path) -> dict:
             members = {i.filename: i for i in z.infolist()}
             if set(members) != MODEL_MEMBERS:
                 refuse(f"it holds {sorted(members)[:6]}, not a VAE saved by this project")
-            if members["config.json"].file_size > MAX_CONFIG_BYTES:
+            if members["config.json"].file_size > MAX_IMPORTED_CONFIG_BYTES:
                 refuse("its config.json is too large")
             config = json.loads(z.read("config.json"))
-    except (OSError, ValueError, zipfile.BadZipFile, KeyError) as exc:
-        if isinstance(exc, BundleError):
-            raise
+    except BundleError:
+        raise
+    except Exception as exc:  # whatever stops the archive or its JSON being read (a RecursionError too)
         refuse(f"its archive is unreadable ({exc.__class__.__name__})")
     if not isinstance(config, dict) or not set(config) <= MODEL_KEYS:
         refuse("its config.json is not a model config")
-    if config.get("class_name") != "VAE" or config.get("registered_name") != "vae>VAE" or config.get("module") != "vae.model":
-        refuse(f"it holds a {str(config.get('class_name'))[:40]!r}, not this project's VAE")
     if config.get("compile_config") not in (None, {}):
         refuse("it carries a compile configuration (loss, optimizer) that a bundle never has")
     build = config.get("build_config")
     if build is not None and not (isinstance(build, dict) and all(_plain_value(v) for v in build.values())):
         refuse("its build configuration holds more than plain values")
+    if (config.get("class_name"), config.get("registered_name"), config.get("module")) == IMPORTED_CLASS:
+        reason, _ = check_imported(config)  # a pair imported by scripts/import_model.py: Keras built-ins and
+        if reason:                          # the custom classes the app's operator registers
+            refuse(reason)
+        return
+    if members["config.json"].file_size > MAX_CONFIG_BYTES:
+        refuse("its config.json is too large")
+    if config.get("class_name") != "VAE" or config.get("registered_name") != "vae>VAE" or config.get("module") != "vae.model":
+        refuse(f"it holds a {str(config.get('class_name'))[:40]!r}, not this project's VAE")
     inner = config.get("config")
     if not isinstance(inner, dict) or not set(inner) <= VAE_KEYS:
         extra = sorted(set(inner) - VAE_KEYS)[:5] if isinstance(inner, dict) else []
@@ -505,9 +515,11 @@ class Bundle:
         import tensorflow as tf
 
         from . import model as _registers_vae  # noqa: F401  (registers the VAE class for loading)
+        from .imported import custom_objects_for
 
+        objects = custom_objects_for(self.path / MODEL)  # {} unless an imported pair needs registered classes
         try:
-            model = keras.saving.load_model(self.path / MODEL, compile=False, safe_mode=True)
+            model = keras.saving.load_model(self.path / MODEL, compile=False, safe_mode=True, custom_objects=objects)
         except Exception as exc:
             raise BundleError(f"model.keras in {self.path} could not be loaded safely ({exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0][:200]}): retrain the bundle with scripts/train.py.") from exc
