@@ -204,3 +204,16 @@ def test_the_app_names_a_fifo_meta_json_instead_of_loading_forever(bundle_copy, 
     assert not at.exception, [e.value for e in at.exception]
     shown = " ".join(e.value for e in at.error)
     assert "meta.json is not a regular file" in shown, shown
+
+
+def test_an_imported_pairs_meta_json_is_not_held_to_this_projects_architecture(tmp_path):
+    """scripts/import_model.py writes "model": {"kind": "imported", ...} without the conv settings: a
+    512x512 RGB pair passes (the weight cap is for the VAE train.py builds), its typed fields are still checked."""
+    meta = {"format_version": 1, "dataset": "folder:imgs", "dataset_spec": "folder:/data/imgs", "class_names": ["a", "b"],
+            "imported": {"encoder": "/x/enc.keras"}, "image_shape": [512, 512, 3], "latent_dim": 2, "conditional": False,
+            "model": {"kind": "imported", "image_shape": [512, 512, 3], "latent_dim": 2, "decoder_output": "logits",
+                      "input_range": [0.0, 1.0], "conditional": False, "num_classes": 0}}
+    meta_schema.validate(meta, tmp_path / "meta.json")
+    meta["model"]["latent_dim"] = 10**6
+    with pytest.raises(MetaError, match="model.latent_dim must be a whole number from 1 to 4,096"):
+        meta_schema.validate(meta, tmp_path / "meta.json")
