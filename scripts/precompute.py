@@ -34,6 +34,7 @@ FIDELITY_SPAN = 2.0     # in standard deviations of the encodings along the dire
 MAX_PAIR_CLASSES = 20   # class-to-class directions only up to this many classes (n^2 of them)
 UMAP_NEIGHBOURS = 15
 UMAP_SEEDED_MAX = 20000  # above this many points UMAP runs unseeded, on all cores
+COLLAPSED_STD = 1e-6    # encodings spread less than this in every dimension: one point, nothing to fit
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -131,8 +132,19 @@ def fit_projections(mean, args, notes: list, progress: bool, timings: dict) -> d
     return maps
 
 
-def fit_directions(mean, labels, attributes, class_names, seed, progress):
-    """Class (one-versus-rest), class-to-class and attribute directions, plus a linear class probe."""
+def check_spread(mean) -> None:
+    """Refuse encodings that are one point (a collapsed or dead encoder): no map or direction can be fitted."""
+    spread = float(mean.std(0).max()) if mean.size else 0.0
+    if not spread > COLLAPSED_STD:
+        raise VAEError(f"The model encodes all {len(mean)} images to the same point (largest spread {spread:.1g}): "
+                       "its encoder has collapsed, so there is no map or direction to compute; retrain it, e.g. with "
+                       "--kl-warmup 5 or a lower --beta, and check its -ELBO with scripts/evaluate.py.")
+
+
+def fit_directions(mean, labels, attributes, class_names, seed, progress, notes: list | None = None):
+    """Class (one-versus-rest), class-to-class and attribute directions, plus a linear class probe.
+
+    An attribute that does not vary over these points has no direction: skipped, with a note."""
     from vae import latent
     from vae.precomputed import Direction
 
@@ -163,6 +175,10 @@ def fit_directions(mean, labels, attributes, class_names, seed, progress):
             directions.append(Direction(f"{class_names[b]} -> {class_names[a]}", "class_pair", -v,
                                         {**fit, "source": int(b), "target": int(a)}, {}))
     for name, values in attributes.items():
+        if not np.ptp(values[pick]) > 0:
+            (notes if notes is not None else []).append(
+                f"The {name} direction skipped: {name} is the same for all {len(pick)} images.")
+            continue
         v, fit = latent.attribute_direction(z, values[pick], seed=seed)
         directions.append(Direction(name, "attribute", v, fit, {}))
     return directions, probe
@@ -242,6 +258,7 @@ def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsn
         cond = labels if bundle.conditional else None
         mean, logvar = batched(lambda xb, i: bundle.encode(xb, None if cond is None else cond[i:i + len(xb)]),
                                x, f"encode {len(x)} images", progress)
+    check_spread(mean)
     with timed(timings, "reconstruction errors"):
         recon_error, recon_mse = reconstruction_errors(bundle, x, mean, labels, progress)
     with timed(timings, "attributes"):
@@ -254,7 +271,7 @@ def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsn
         measured = {k: np.concatenate(v) for k, v in measured.items()}
     maps = fit_projections(mean, args, notes, progress, timings)
     with timed(timings, "directions"):
-        directions, probe = fit_directions(mean, labels, measured, class_names, seed, progress)
+        directions, probe = fit_directions(mean, labels, measured, class_names, seed, progress, notes)
     with timed(timings, "edit fidelity"):
         measure_fidelity(bundle, directions, mean, labels, probe, digits, invert, seed, progress)
     with timed(timings, "class edit fidelity"):
