@@ -74,6 +74,14 @@ def knn_accuracy(train_means, train_labels, test_means, test_labels, k: int = 10
     return float(clf.score(test_means, test_labels))
 
 
+def knn_chance(train_labels, test_labels) -> float:
+    """What k-NN accuracy is to beat: the test share of the training split's most common class."""
+    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    if not len(train_labels) or not len(test_labels):
+        return float("nan")
+    return float(np.mean(test_labels == np.bincount(train_labels).argmax()))
+
+
 def encode_means(model, x: np.ndarray, y=None, batch_size: int = 1000):
     """Posterior means and log-variances (N, d) of uint8 or float images."""
     means, logvars = [], []
@@ -107,6 +115,7 @@ def evaluate(model, x_test, y_test, x_train, y_train, iwae_k: int = 1000, iwae_p
     train_means, _ = encode_means(model, x_train, ytr)
     figures["active_units"] = active_units(test_means)
     figures["knn_accuracy"] = knn_accuracy(train_means, y_train, test_means, y_test)
+    figures["knn_chance"] = knn_chance(y_train, y_test)
     figures["reconstruction_mse"] = reconstruction_mse(model, x_test, test_means, yt)
     figures["test_points"] = int(len(x_test))
     return figures
