@@ -75,7 +75,10 @@ def _load(source, size: tuple[int, int], name: str | None) -> Image.Image:
     except ImageError:
         raise
     except Exception as exc:  # any failure of Pillow's decoding: damaged files raise many different types
-        what = ("is not a picture in a format this app reads" if stage == "open"
+        if isinstance(exc, Image.DecompressionBombError):  # Pillow's own size limit, met in Image.open
+            raise ImageError(f"{label} is over {Image.MAX_IMAGE_PIXELS * 2 / 1e6:.0f} megapixels: shrink it (1000 "
+                             "pixels a side is plenty) and try again.") from None
+        what = ("is not a picture in a format this app reads, or its header is damaged" if stage == "open"
                 else f"is damaged or incomplete ({exc.__class__.__name__} while decoding)")
         raise ImageError(f"{label} {what}: use a PNG, JPEG, GIF, BMP, WebP or TIFF file.") from None
 
