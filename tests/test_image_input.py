@@ -194,3 +194,34 @@ def test_folder_training_skips_and_counts_every_kind_of_damaged_file(tmp_path):
     Image.fromarray(wide).save(tmp_path / "b" / "deep.png")  # 16-bit
     ds = load_dataset(f"folder:{tmp_path}", image_size=8, channels=1)
     assert ds.skipped == 3 and len(ds.x_train) + len(ds.x_test) == 7
+
+
+def test_large_pictures_take_turns_so_concurrent_uploads_stay_bounded(monkeypatch):
+    import threading
+    import time
+
+    from vae import image_input
+
+    active, most, lock = [0], [0], threading.Lock()
+    real = image_input.working_image
+
+    def counting(im, size):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.05)  # hold the decode so the threads overlap
+        try:
+            return real(im, size)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(image_input, "working_image", counting)
+    buf = io.BytesIO()
+    Image.new("L", (2500, 2000), 3).save(buf, "PNG")  # 5 MB decoded: a large picture
+    threads = [threading.Thread(target=read_upload, args=(buf.getvalue(), SIZE, 1)) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == image_input.LARGE_DECODES_AT_ONCE

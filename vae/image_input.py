@@ -7,13 +7,15 @@
 Used by folder datasets (vae/data.py) and the upload panel (ui/tools.py). Memory: the header is read
 first and a picture whose decoded pixels would take over MAX_DECODED_BYTES is refused before decoding;
 JPEGs are decoded at 1/2..1/8 scale (Image.draft); everything else is box-reduced strip by strip in a
-working mode, so no full-size RGBA or float copy is ever made. 16-bit and float pictures (I;16, I, F)
-are scaled to 8 bits by their range instead of clipped.
+working mode, so no full-size RGBA or float copy is ever made; large pictures are decoded at most
+LARGE_DECODES_AT_ONCE at a time in a process. 16-bit and float pictures (I;16, I, F) are scaled to
+8 bits by their range instead of clipped.
 """
 from __future__ import annotations
 
 import io
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,9 @@ from .errors import ImageError
 MAX_DECODED_BYTES = 48 << 20  # one decoded picture in Pillow's own layout (Pillow's own limit: ~180 MP x 4 bytes)
 WORK_BYTES = 4 << 20          # the reduced working copy, in its working mode
 STRIP_BYTES = 4 << 20         # each strip converted to the working mode while reducing
+SMALL_DECODE_BYTES = 4 << 20   # pictures decoding to more than this take turns:
+LARGE_DECODES_AT_ONCE = 4      # ... so N uploads at once hold at most 4 x MAX_DECODED_BYTES, not N x
+_LARGE_DECODES = threading.BoundedSemaphore(LARGE_DECODES_AT_ONCE)
 PREVIEW_SIDE = 256
 FITS = ("pad", "crop")
 WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")  # more than 8 bits per pixel: scaled by range
@@ -71,7 +76,10 @@ def _load(source, size: tuple[int, int], name: str | None) -> Image.Image:
                                  f"{MAX_DECODED_BYTES >> 20} MB a picture may take here: shrink it (1000 pixels a "
                                  "side is plenty) and try again.")
             stage = "decode"
-            return working_image(im, size)
+            if need <= SMALL_DECODE_BYTES:
+                return working_image(im, size)
+            with _LARGE_DECODES:  # at most LARGE_DECODES_AT_ONCE large pictures in memory at once, process-wide
+                return working_image(im, size)
     except ImageError:
         raise
     except Exception as exc:  # any failure of Pillow's decoding: damaged files raise many different types
