@@ -3,7 +3,6 @@ the distance from the data worded by the decoder's own meter."""
 from __future__ import annotations
 
 import io
-import os
 
 import numpy as np
 import pytest
@@ -27,16 +26,13 @@ def digits_bundle(tmp_path_factory):
     return path
 
 
-def _app(bundle, **state) -> AppTest:
-    os.environ["VAE_BUNDLE"] = str(bundle)
-    try:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-        at.query_params["bundle"] = bundle.name
-        for k, v in {"tools_tab": "Your image", **state}.items():
-            at.session_state[k] = v
-        return at.run()
-    finally:
-        del os.environ["VAE_BUNDLE"]
+def _app(bundle, monkeypatch, **state) -> AppTest:
+    monkeypatch.setenv("VAE_BUNDLE", str(bundle))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["bundle"] = bundle.name
+    for k, v in {"tools_tab": "Your image", **state}.items():
+        at.session_state[k] = v
+    return at.run()
 
 
 def _png(array) -> bytes:
@@ -45,21 +41,22 @@ def _png(array) -> bytes:
     return buf.getvalue()
 
 
-def test_an_upload_is_worded_like_the_meter_and_a_non_image_is_one_literal_sentence(digits_bundle):
+def test_an_upload_is_worded_like_the_meter_and_a_non_image_is_one_literal_sentence(digits_bundle, monkeypatch):
     from ui import decoder, tools
 
-    at = _app(digits_bundle)
+    at = _app(digits_bundle, monkeypatch)
     assert not at.exception, [e.value for e in at.exception]
     loaded = at.session_state["_loaded"]
     wide = np.zeros((20, 100), np.uint8)  # a wide picture: a stroke at each end
-    wide[5:15, 2:8] = wide[5:15, 92:98] = 255
+    wide[4:16, 0:16] = wide[4:16, 84:100] = 255
     x, preview = read_upload(_png(wide), loaded.bundle.image_shape[:2], 1, fit="pad")
     assert x[..., 0][:, :2].max() > 100 and x[..., 0][:, -2:].max() > 100  # padded: both ends kept
     up = {"name": "wide.png", "preview": preview, **tools.place_upload(loaded, x, None)}
     at.session_state["upload"] = up
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    shown = " ".join(str(h.proto) for h in at.get("html"))
+    assert at.session_state["bundle_pick"] == "digits"
+    shown = " ".join(h.proto.body for h in at.get("html"))
     meter = decoder.meter_html(up["meter"])
     assert 'class="meter"' in shown and meter.split("meter-verdict\">")[1].split("<")[0] in shown  # the meter's words
     assert not any("percentile of distance to the data" in c.value for c in at.caption)  # not a wording of its own
