@@ -115,6 +115,11 @@ def test_fuzzed_pictures_give_an_image_or_one_sentence(fmt, data):
     _either_image_or_sentence(bytes(raw))
 
 
+def test_eps_is_refused_not_handed_to_ghostscript():
+    with pytest.raises(ImageError, match="not a picture in a format this app reads"):
+        read_upload(CORPUS["EPS"], SIZE, 1, name="x.eps")
+
+
 def test_a_picture_too_large_to_decode_is_refused_from_its_header():
     raw = _png_header(12000, 12000, colour_type=2)  # RGB: 576 MB decoded, a file of a few bytes
     with pytest.raises(ImageError, match=r"12000x12000 pixels, 549 MB decoded.*shrink it"):

@@ -31,6 +31,7 @@ LARGE_DECODES_AT_ONCE = 4      # ... so N uploads at once hold at most 4 x MAX_D
 _LARGE_DECODES = threading.BoundedSemaphore(LARGE_DECODES_AT_ONCE)
 PREVIEW_SIDE = 256
 FITS = ("pad", "crop")
+EXTERNAL_FORMATS = ("EPS",)  # decoded by running Ghostscript on the file: never for an upload
 WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")  # more than 8 bits per pixel: scaled by range
 ORIENTATION = 0x0112  # EXIF tag
 TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -64,7 +65,7 @@ def _load(source, size: tuple[int, int], name: str | None) -> Image.Image:
     label = name or (Path(source).name if isinstance(source, (str, Path)) else "the file")
     stage = "open"
     try:
-        with Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source) as im:
+        with Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source, formats=_formats()) as im:
             w, h = im.size
             if w < 1 or h < 1:
                 raise ImageError(f"{label} is {w}x{h} pixels: use a picture at least 1 pixel wide and high.")
@@ -105,6 +106,12 @@ def working_image(im: Image.Image, size: tuple[int, int]) -> Image.Image:
 def model_image(img: Image.Image, size: tuple[int, int], channels: int, fit: str = "crop") -> np.ndarray:
     """An opened picture (already checked for size) -> uint8 (H, W, C)."""
     return _model_image(working_image(img, size), size, channels, fit)
+
+
+def _formats() -> list[str]:
+    """Every format Pillow opens except those it hands to another program (EPS: Ghostscript)."""
+    Image.init()
+    return [f for f in Image.OPEN if f not in EXTERNAL_FORMATS]
 
 
 def _working_mode(im: Image.Image) -> str:
