@@ -70,7 +70,8 @@ def _load(source, size: tuple[int, int], name: str | None) -> Image.Image:
             if w < 1 or h < 1:
                 raise ImageError(f"{label} is {w}x{h} pixels: use a picture at least 1 pixel wide and high.")
             if im.mode in ("L", "RGB", "CMYK", "YCbCr"):
-                im.draft(im.mode if im.mode in ("L", "RGB") else "RGB", (size[1], size[0]))  # JPEG: decode at 1/k scale
+                work = _work_side(size)
+                im.draft(im.mode if im.mode in ("L", "RGB") else "RGB", (work, work))  # JPEG: decode at 1/k scale
             need = decoded_bytes(im.mode, *im.size)
             if need > MAX_DECODED_BYTES:
                 raise ImageError(f"{label} is {w}x{h} pixels, {need / 2**20:.0f} MB decoded, over the "
@@ -96,7 +97,7 @@ def working_image(im: Image.Image, size: tuple[int, int]) -> Image.Image:
     """An opened picture -> a small "L", "RGB" or "RGBA" copy, EXIF orientation applied (decodes `im`)."""
     orientation = im.getexif().get(ORIENTATION, 1)
     im.load()
-    img = _reduce(im, max(PREVIEW_SIDE, 4 * max(size)))
+    img = _reduce(im, _work_side(size))
     if img.mode == "F":
         img = _to_8_bits(img)
     method = TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
@@ -106,6 +107,11 @@ def working_image(im: Image.Image, size: tuple[int, int]) -> Image.Image:
 def model_image(img: Image.Image, size: tuple[int, int], channels: int, fit: str = "crop") -> np.ndarray:
     """An opened picture (already checked for size) -> uint8 (H, W, C)."""
     return _model_image(working_image(img, size), size, channels, fit)
+
+
+def _work_side(size: tuple[int, int]) -> int:
+    """The short side pictures are reduced to before the final resize: enough for the preview and the model."""
+    return max(PREVIEW_SIDE, 4 * max(size))
 
 
 def _formats() -> list[str]:
