@@ -217,7 +217,8 @@ def _on_upload() -> None:
     b = loaded.bundle
     h, w, c = b.image_shape
     try:
-        x, preview = read_upload(f.getvalue(), (h, w), c, fit=session.kept_value("upload_fit") or "pad", name=f.name)
+        x, preview = read_upload(f.getvalue(), (h, w), c, fit=session.kept_value("upload_fit") or "pad",
+                                 name=f.name[:80])
     except ImageError as exc:
         ss.upload = {"error": str(exc)}
         session.rerun("tools", "live")
