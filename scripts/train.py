@@ -112,7 +112,7 @@ def main(argv=None) -> int:
         print(f"Saved bundle {out} ({info['training']['epochs_done']} epochs, best validation loss "
               f"{info['training']['best_val_loss']:.2f} nats).")
         if args.evaluate:
-            from vae.metrics import negative_elbo, encode_means, knn_accuracy
+            from vae.metrics import negative_elbo, encode_means, knn_accuracy, knn_chance
             from vae.data import load_dataset
 
             ds = load_dataset(cfg.dataset, **cfg.data_options())
@@ -121,9 +121,11 @@ def main(argv=None) -> int:
             te, _ = encode_means(model, ds.x_test, y_te)
             tr, _ = encode_means(model, ds.x_train, ds.y_train if cfg.conditional else None)
             figures["knn_accuracy"] = knn_accuracy(tr, ds.y_train, te, ds.y_test)
+            figures["knn_chance"] = knn_chance(ds.y_train, ds.y_test)
             update_bundle(out, meta_updates={"metrics": figures})
             print(f"Test -ELBO {figures['neg_elbo']:.2f} nats (reconstruction {figures['reconstruction']:.2f}, "
-                  f"KL {figures['kl']:.2f}); 10-NN accuracy {figures['knn_accuracy']:.3f}. "
+                  f"KL {figures['kl']:.2f}); 10-NN accuracy {figures['knn_accuracy']:.3f} "
+                  f"(chance {figures['knn_chance']:.3f}). "
                   f"Full figures: python scripts/evaluate.py {out}")
         print(f"Next: python scripts/precompute.py {out}")
     except VAEError as exc:

@@ -19,6 +19,7 @@ METRIC_NAMES = {"neg_elbo": ("Test −ELBO", "nats, lower is better"), "reconstr
                 "kl": ("KL", "nats"), "iwae_nll": ("Importance-weighted NLL bound", "nats"),
                 "active_units": ("Active latent units", "of the latent size"),
                 "knn_accuracy": ("10-NN accuracy of the encodings", "fraction"),
+                "knn_chance": ("10-NN chance level", "fraction, guessing with the training class shares"),
                 "reconstruction_mse": ("Reconstruction MSE per pixel", "[0, 1] scale"),
                 "test_points": ("Test images", "count")}
 

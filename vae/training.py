@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from . import limits, meta_schema
 from .bundle import atomic_write_bytes, atomic_write_json, sha256
-from .data import Dataset, load_dataset
+from .data import Dataset, dataset_spec, load_dataset
 from .errors import VAEError
 from .model import VAE
 
@@ -92,7 +92,7 @@ class TrainConfig:
                 raise VAEError(message + ".")
 
     def data_options(self) -> dict:
-        return {"image_size": self.image_size, "channels": self.channels, "seed": self.seed}
+        return {"image_size": self.image_size, "channels": self.channels, "seed": self.seed, "stratify": True}
 
     def model_kwargs(self, ds: Dataset) -> dict:
         return dict(image_shape=ds.image_shape, latent_dim=self.latent_dim, beta=self.beta,
@@ -374,7 +374,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
                                f"the last good checkpoint is in {run_dir}; lower --lr and continue with --resume.")
     if checkpoint.best_file and (run_dir / checkpoint.best_file).is_file():
         load_weights(model, run_dir / checkpoint.best_file)
-    info = {"dataset": ds.name, "source": ds.source, "class_names": ds.class_names,
+    info = {"dataset": ds.name, "dataset_spec": dataset_spec(cfg.dataset), "source": ds.source, "class_names": ds.class_names,
             "splits": {"train": int(len(x_tr)), "validation": int(len(x_val)), "test": int(len(ds.x_test))},
             "skipped_files": ds.skipped, "data_options": cfg.data_options(),
             "training": {**dataclasses.asdict(cfg), "epochs_done": len(history.get("loss", [])),
