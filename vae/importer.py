@@ -142,14 +142,6 @@ def decoder_output_kind(decoder, given: str = "auto") -> tuple[str, str]:
                    f"activation {str(act)[:40]!r}): say which with --decoder-output logits or probabilities.")
 
 
-def resolve_spec(spec: str) -> str:
-    """The dataset spec with an absolute path (folder:, npz:); built-in names as they are."""
-    for prefix in ("folder:", "npz:"):
-        if spec.startswith(prefix):
-            return prefix + str(Path(spec[len(prefix):]).expanduser().resolve())
-    return spec
-
-
 def _data(spec: str, image_shape: tuple, seed: int):
     from .data import load_dataset
 
@@ -175,11 +167,6 @@ def _check_outputs(model, x: np.ndarray, kind: str) -> None:
                        f"{raw.max():.3g}: import with --decoder-output logits.")
 
 
-def _refuse_non_bundle(out: Path) -> None:
-    if out.exists() and not (out.is_dir() and (out / "meta.json").is_file()):
-        raise VAEError(f"{out} exists and is not a bundle folder: choose a new --out (nothing was written).")
-
-
 def import_pair(encoder, decoder, dataset: str, out, mean_output=None, logvar_output=None,
                 decoder_output: str = "auto", input_range=(0.0, 1.0), image_shape=None, custom_layers=(),
                 seed: int = 0) -> dict:
@@ -187,11 +174,12 @@ def import_pair(encoder, decoder, dataset: str, out, mean_output=None, logvar_ou
     import keras
 
     from .bundle import HISTORY, META, MODEL, FORMAT_VERSION, atomic_write_json, check_model_archive, package_versions, \
-        sha256, transaction
+        check_out, sha256, transaction
+    from .data import dataset_spec
     from .imported import ImportedVAE, custom_objects
 
     out = Path(out).expanduser()
-    _refuse_non_bundle(out)
+    check_out(out)
     files = [str(Path(f).expanduser().resolve()) for f in custom_layers]
     objects = custom_objects(files)
     enc_path, dec_path = Path(encoder).expanduser().resolve(), Path(decoder).expanduser().resolve()
@@ -202,7 +190,7 @@ def import_pair(encoder, decoder, dataset: str, out, mean_output=None, logvar_ou
     shape = image_shape_of(enc, image_shape)
     latent_dim = check_pair(enc, dec, shape)
     kind, why = decoder_output_kind(dec, decoder_output)
-    spec = resolve_spec(dataset)
+    spec = dataset_spec(dataset)
     ds, options = _data(spec, shape, seed)
     model = ImportedVAE(enc, dec, image_shape=shape, latent_dim=latent_dim, decoder_output=kind,
                         input_range=tuple(input_range))
