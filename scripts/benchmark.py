@@ -5,6 +5,7 @@
     python scripts/benchmark.py --browser                    # the explorer in Chromium: load, drag, slider (~2 min)
     python scripts/benchmark.py --precompute pretrained/fashion_mnist   # test split and all 70,000 (~6 min)
     python scripts/benchmark.py --meter pretrained/fashion_mnist        # off-manifold meter: KD-tree vs brute force
+    python scripts/benchmark.py --meter-typical pretrained/fashion_mnist  # how often prior draws read "typical"
     git worktree add /tmp/before COMMIT && python scripts/benchmark.py --compare /tmp/before   # this app vs an older one
 
 Each section prints a small table and, with --json FILE, adds its figures to that file.
@@ -168,6 +169,48 @@ def bench_meter(bundle_path: str) -> dict:
     out["speed-up"] = round(out["brute_force_ms"] / out["kdtree_ms"], 1)
     print(f"\nOff-manifold meter on {out['points']:,} encodings ({machine()}): KD-tree {out['kdtree_ms']} ms, "
           f"brute force {out['brute_force_ms']} ms ({out['speed-up']}x); reference built in {out['reference_build_ms']} ms")
+    return out
+
+
+def bench_meter_typical(bundle_path: str, draws: int = 2000, held_out: float = 0.2, seed: int = 0,
+                        decoded: bool = True) -> dict:
+    """How often the off-manifold meter calls a point "typical": encodings it was not built from (held out)
+    against draws from the prior N(0, I), measured in the active dimensions (the app's meter), in all latent
+    dimensions (the meter before), and in decoded pixels (k-NN among the encodings' decodings)."""
+    import numpy as np
+
+    from vae import latent, load_bundle
+    from vae.precomputed import load_precomputed
+
+    pre = load_precomputed(load_bundle(bundle_path, lazy=True))
+    rest, held = latent.split_holdout(len(pre.mean), held_out, seed)
+    prior = latent.sample_prior(draws, pre.mean.shape[1], 1.0, seed + 1)
+    out = {"bundle": bundle_path, "machine": machine(), "reference_points": int(len(rest)),
+           "held_out_points": int(len(held)), "prior_draws": draws, "rates": {}}
+    d = pre.mean.shape[1]
+    spaces = [(f"{name} ({len(dims)} of {d})", pre.mean[rest][:, dims], pre.mean[held][:, dims], prior[:, dims])
+              for name, dims in (("active dimensions", latent.active_dimensions(pre.kl_per_dim)),
+                                 ("all dimensions", np.arange(d)))]
+    if decoded:  # the same question asked of the decodings (pixels in [0, 1]): slower, needs the model
+        bundle = load_bundle(bundle_path)
+
+        def pixels(z):
+            return np.concatenate([bundle.decode(z[s:s + 500]).reshape(len(z[s:s + 500]), -1)
+                                   for s in range(0, len(z), 500)]).astype(np.float32)  # (M, H*W*C) in [0, 1]
+        spaces.append(("decoded images (pixels)", pixels(pre.mean[rest]), pixels(pre.mean[held]), pixels(prior)))
+    for name, ref_points, held_points, prior_points in spaces:
+        ref = latent.manifold_reference(ref_points, k=5, sample=1000, seed=seed)
+        rates = {}
+        for what, z in (("held-out encodings", held_points), ("prior draws", prior_points)):
+            verdict = latent.off_manifold(z, None, reference=ref)["verdict"]
+            rates[what] = {v: round(float(np.mean(verdict == v)), 3) for v in ("typical", "unusual", "far off")}
+        out["rates"][name] = rates
+    print(f"\nOff-manifold meter verdicts, {bundle_path} ({machine()}): reference {len(rest):,} encodings, "
+          f"{len(held):,} held out, {draws:,} prior draws (T = 1)")
+    print(f"{'measured in':<28}{'points':<22}{'typical':>9}{'unusual':>9}{'far off':>9}")
+    for name, rates in out["rates"].items():
+        for what, r in rates.items():
+            print(f"{name:<28}{what:<22}{r['typical']:>9.1%}{r['unusual']:>9.1%}{r['far off']:>9.1%}")
     return out
 
 
@@ -570,6 +613,8 @@ def main(argv=None):
     p.add_argument("--compare", metavar="CHECKOUT", help="this app against another checkout's, interleaved: page "
                    "load and drag (bundle: --browser's, drag on --browser-big if given)")
     p.add_argument("--meter", metavar="BUNDLE", help="the off-manifold meter per drag step: KD-tree against brute force")
+    p.add_argument("--meter-typical", metavar="BUNDLE", help="how often the off-manifold meter reads \"typical\" for "
+                   "held-out encodings and for prior draws")
     p.add_argument("--json", help="merge the figures into this JSON file")
     args, rest = p.parse_known_args(argv)
     results = {"machine": machine()}
@@ -589,6 +634,8 @@ def main(argv=None):
         results["leak"] = bench_leak(args.leak, args.leak_reruns, args.leak_sessions)
     if args.meter:
         results["meter"] = bench_meter(args.meter)
+    if args.meter_typical:
+        results["meter_typical"] = bench_meter_typical(args.meter_typical)
     if len(results) == 1:
         p.print_help()
         return 2

@@ -2,10 +2,12 @@
 
     python scripts/evaluate.py pretrained/fashion_mnist
     python scripts/evaluate.py pretrained/fashion_mnist --iwae-k 1000 --iwae-points 500
+    python scripts/evaluate.py pretrained/mine --dataset folder:/new/place/my_images   # the data moved
 
 Figures: -ELBO (nats per image) with its reconstruction and KL parts, the importance-weighted bound
 (IWAE, k samples on a seeded subset), active units (Cov over the test set of posterior means > 0.01,
-Burda et al.), 10-NN accuracy on posterior means (fit on train, score on test), reconstruction MSE.
+Burda et al.), 10-NN accuracy on posterior means (fit on train, score on test) with its chance level
+(guessing with the training split's class frequencies), reconstruction MSE.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from vae.errors import VAEError  # noqa: E402
 
 ROWS = [("neg_elbo", "-ELBO (nats/image)", ".2f"), ("reconstruction", "  reconstruction", ".2f"),
         ("kl", "  KL", ".2f"), ("iwae_nll", "IWAE -log p(x) bound", ".2f"), ("active_units", "active units", "d"),
-        ("knn_accuracy", "10-NN accuracy", ".4f"), ("reconstruction_mse", "reconstruction MSE", ".5f")]
+        ("knn_accuracy", "10-NN accuracy", ".4f"), ("knn_chance", "  chance (random guess)", ".4f"), ("reconstruction_mse", "reconstruction MSE", ".5f")]
 
 
 def table(figures: dict) -> str:
@@ -38,6 +40,8 @@ def main(argv=None) -> int:
     p.add_argument("--iwae-k", type=int, default=1000, help="importance samples per image (0: skip)")
     p.add_argument("--iwae-points", type=int, default=500, help="test images in the IWAE subset")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dataset", default=None, metavar="SPEC",
+                   help="where the bundle's data is now, if it moved (folder:PATH or npz:PATH; default: where it was trained)")
     args = p.parse_args(argv)
     if args.iwae_k < 0 or args.iwae_points < 0:
         p.error("--iwae-k and --iwae-points must be >= 0")
@@ -45,13 +49,13 @@ def main(argv=None) -> int:
         p.error(f"--seed must be >= 0, got {args.seed}")
     from vae import load_bundle
     from vae.bundle import update_bundle
-    from vae.data import load_dataset
+    from vae.data import bundle_dataset
 
     try:
         bundle = load_bundle(args.bundle)
         from vae.metrics import evaluate
         meta = bundle.meta
-        ds = load_dataset(meta["dataset"], **(meta.get("data_options") or {}))
+        ds = bundle_dataset(meta, args.dataset)
         if ds.image_shape != bundle.image_shape:
             raise VAEError(f"The dataset's images are {ds.image_shape} but the bundle expects {bundle.image_shape}.")
         t0 = time.perf_counter()

@@ -3,6 +3,7 @@
     python scripts/precompute.py pretrained/fashion_mnist                     # test split, 10,000 points
     python scripts/precompute.py pretrained/fashion_mnist --split all         # all 70,000
     python scripts/precompute.py /tmp/b --max-points 2000 --no-umap           # a quick look
+    python scripts/precompute.py pretrained/mine --dataset folder:/new/place/my_images   # the data moved
 
 Stores posterior means and log-variances, labels, the images (uint8), reconstruction errors, measured
 attributes, PCA / t-SNE / UMAP maps with their inverses, class and attribute directions with their
@@ -34,6 +35,7 @@ FIDELITY_SPAN = 2.0     # in standard deviations of the encodings along the dire
 MAX_PAIR_CLASSES = 20   # class-to-class directions only up to this many classes (n^2 of them)
 UMAP_NEIGHBOURS = 15
 UMAP_SEEDED_MAX = 20000  # above this many points UMAP runs unseeded, on all cores
+COLLAPSED_STD = 1e-6    # encodings spread less than this in every dimension: one point, nothing to fit
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -49,6 +51,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-tsne", action="store_true", help="skip t-SNE")
     p.add_argument("--no-umap", action="store_true", help="skip UMAP")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--dataset", default=None, metavar="SPEC",
+                   help="where the bundle's data is now, if it moved (folder:PATH or npz:PATH; default: where it was trained)")
     args = p.parse_args(argv)
     if args.max_points is not None and args.max_points < 2:
         p.error(f"--max-points must be at least 2, got {args.max_points}")
@@ -77,10 +81,10 @@ def batched(fn, x, desc: str, progress: bool, batch: int = BATCH):
     return [np.concatenate(p) for p in zip(*parts)] if isinstance(parts[0], tuple) else np.concatenate(parts)
 
 
-def load_split(meta: dict, split: str, max_points: int | None, seed: int):
-    from vae.data import load_dataset
+def load_split(meta: dict, split: str, max_points: int | None, seed: int, dataset: str | None = None):
+    from vae.data import bundle_dataset
 
-    ds = load_dataset(meta["dataset"], **{k: v for k, v in (meta.get("data_options") or {}).items() if v is not None})
+    ds = bundle_dataset(meta, dataset)
     x, y = ds.split(split)
     index = np.arange(len(x))
     if max_points is not None and max_points < len(x):
@@ -131,8 +135,19 @@ def fit_projections(mean, args, notes: list, progress: bool, timings: dict) -> d
     return maps
 
 
-def fit_directions(mean, labels, attributes, class_names, seed, progress):
-    """Class (one-versus-rest), class-to-class and attribute directions, plus a linear class probe."""
+def check_spread(mean) -> None:
+    """Refuse encodings that are one point (a collapsed or dead encoder): no map or direction can be fitted."""
+    spread = float(mean.std(0).max()) if mean.size else 0.0
+    if not spread > COLLAPSED_STD:
+        raise VAEError(f"The model encodes all {len(mean)} images to the same point (largest spread {spread:.1g}): "
+                       "its encoder has collapsed, so there is no map or direction to compute; retrain it, e.g. with "
+                       "--kl-warmup 5 or a lower --beta, and check its -ELBO with scripts/evaluate.py.")
+
+
+def fit_directions(mean, labels, attributes, class_names, seed, progress, notes: list | None = None):
+    """Class (one-versus-rest), class-to-class and attribute directions, plus a linear class probe.
+
+    An attribute that does not vary over these points has no direction: skipped, with a note."""
     from vae import latent
     from vae.precomputed import Direction
 
@@ -163,6 +178,10 @@ def fit_directions(mean, labels, attributes, class_names, seed, progress):
             directions.append(Direction(f"{class_names[b]} -> {class_names[a]}", "class_pair", -v,
                                         {**fit, "source": int(b), "target": int(a)}, {}))
     for name, values in attributes.items():
+        if not np.ptp(values[pick]) > 0:
+            (notes if notes is not None else []).append(
+                f"The {name} direction skipped: {name} is the same for all {len(pick)} images.")
+            continue
         v, fit = latent.attribute_direction(z, values[pick], seed=seed)
         directions.append(Direction(name, "attribute", v, fit, {}))
     return directions, probe
@@ -216,7 +235,7 @@ def measure_class_fidelity(bundle, directions, mean, labels, images, seed, progr
 
 
 def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsne_backend="auto",
-               no_tsne=False, no_umap=False, progress=True) -> tuple[dict, list]:
+               no_tsne=False, no_umap=False, progress=True, dataset=None) -> tuple[dict, list]:
     """Compute and store everything; returns the step timings in seconds and notes on skipped steps."""
     from vae import attributes as attrs
     from vae.bundle import load_bundle, sha256
@@ -233,7 +252,7 @@ def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsn
         meta = bundle.meta
         if "dataset" not in meta:
             raise VAEError(f"meta.json in {path} names no dataset: retrain the bundle with scripts/train.py.")
-        x, labels, index = load_split(meta, split, max_points, seed)
+        x, labels, index = load_split(meta, split, max_points, seed, dataset)
         if x.shape[1:] != bundle.image_shape:
             raise VAEError(f"The {meta['dataset']} images are {x.shape[1:]} but the model expects {bundle.image_shape}: "
                            "give the bundle's dataset options (image size, channels) when training.")
@@ -242,6 +261,7 @@ def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsn
         cond = labels if bundle.conditional else None
         mean, logvar = batched(lambda xb, i: bundle.encode(xb, None if cond is None else cond[i:i + len(xb)]),
                                x, f"encode {len(x)} images", progress)
+    check_spread(mean)
     with timed(timings, "reconstruction errors"):
         recon_error, recon_mse = reconstruction_errors(bundle, x, mean, labels, progress)
     with timed(timings, "attributes"):
@@ -254,7 +274,7 @@ def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsn
         measured = {k: np.concatenate(v) for k, v in measured.items()}
     maps = fit_projections(mean, args, notes, progress, timings)
     with timed(timings, "directions"):
-        directions, probe = fit_directions(mean, labels, measured, class_names, seed, progress)
+        directions, probe = fit_directions(mean, labels, measured, class_names, seed, progress, notes)
     with timed(timings, "edit fidelity"):
         measure_fidelity(bundle, directions, mean, labels, probe, digits, invert, seed, progress)
     with timed(timings, "class edit fidelity"):
@@ -283,7 +303,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         timings, notes = precompute(args.bundle, args.split, args.max_points, args.perplexity, args.seed,
-                                    args.tsne_backend, args.no_tsne, args.no_umap, progress=not args.no_progress)
+                                    args.tsne_backend, args.no_tsne, args.no_umap, progress=not args.no_progress,
+                                    dataset=args.dataset)
     except VAEError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -64,18 +64,29 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--seed must be >= 0, got {args.seed}")
     if args.epochs is not None and args.epochs < 1:
         p.error(f"--epochs must be at least 1, got {args.epochs}")
+    from vae.limits import MAX_SIDE, model_size_problem  # no TensorFlow: absurd sizes are refused at once
+
+    if args.image_size is not None and not 4 <= args.image_size <= MAX_SIDE:
+        p.error(f"--image-size must be between 4 and {MAX_SIDE}, got {args.image_size}")
+    side = args.image_size or 4  # the weight count's lower bound until the images are read
+    size = model_size_problem((side, side, args.channels or 1), args.latent_dim, base_filters=args.base_filters,
+                              hidden_units=args.hidden_units, convs_per_stage=args.convs_per_stage)
+    if size:
+        p.error(size)
     return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from vae.bundle import save_bundle, update_bundle
-    from vae.training import TrainConfig, train
+    from vae.bundle import check_out, save_bundle, update_bundle
 
     out = Path(args.out or Path("pretrained") / args.dataset.split(":")[-1].rstrip("/").split("/")[-1])
     run_dir = Path(args.run_dir or Path("runs") / out.name)
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
     try:
+        check_out(out)  # before TensorFlow's import and training: --out must be new, empty or a bundle
+        from vae.training import TrainConfig, train
+
+        fields = {f.name for f in dataclasses.fields(TrainConfig)}
         cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields and v is not None})
         if args.resume:
             from vae.training import load_state
@@ -101,7 +112,7 @@ def main(argv=None) -> int:
         print(f"Saved bundle {out} ({info['training']['epochs_done']} epochs, best validation loss "
               f"{info['training']['best_val_loss']:.2f} nats).")
         if args.evaluate:
-            from vae.metrics import negative_elbo, encode_means, knn_accuracy
+            from vae.metrics import negative_elbo, encode_means, knn_accuracy, knn_chance
             from vae.data import load_dataset
 
             ds = load_dataset(cfg.dataset, **cfg.data_options())
@@ -110,9 +121,11 @@ def main(argv=None) -> int:
             te, _ = encode_means(model, ds.x_test, y_te)
             tr, _ = encode_means(model, ds.x_train, ds.y_train if cfg.conditional else None)
             figures["knn_accuracy"] = knn_accuracy(tr, ds.y_train, te, ds.y_test)
+            figures["knn_chance"] = knn_chance(ds.y_train, ds.y_test)
             update_bundle(out, meta_updates={"metrics": figures})
             print(f"Test -ELBO {figures['neg_elbo']:.2f} nats (reconstruction {figures['reconstruction']:.2f}, "
-                  f"KL {figures['kl']:.2f}); 10-NN accuracy {figures['knn_accuracy']:.3f}. "
+                  f"KL {figures['kl']:.2f}); 10-NN accuracy {figures['knn_accuracy']:.3f} "
+                  f"(chance {figures['knn_chance']:.3f}). "
                   f"Full figures: python scripts/evaluate.py {out}")
         print(f"Next: python scripts/precompute.py {out}")
     except VAEError as exc:

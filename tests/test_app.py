@@ -112,6 +112,15 @@ def test_model_card_page(env):
     at.switch_page("app_pages/model_card.py").run()
     assert_clean(at)
     text = " ".join(m.value for m in at.markdown)
+    shown = " ".join([text] + [c.value for c in at.caption] + [i.value for i in at.info] +
+                     [str(t.value.to_dict()) for t in at.table] + [df.value.to_csv() for df in at.dataframe])
+    assert str(env["digits4"]) not in shown and str(env["digits4"].parent) not in shown  # no server path
+    layers = next(df.value for df in at.dataframe if "output shape" in df.value.columns)
+    assert {"encoder", "decoder"} <= set(layers["network"]) and (layers["type"] == "Dense").any()
+    model = at.session_state["_loaded"].bundle.model
+    assert int(layers["parameters"].sum()) == model.count_params()
+    assert any(f"{model.count_params():,} parameters" in c.value for c in at.caption)
+    assert at.table and "dataset" in str(at.table[0].value.to_dict())  # wrapped, never cut off
     for heading in ("Training curves", "KL per latent dimension", "Architecture", "Data and training",
                     "Directions and their edit fidelity"):
         assert heading in text
@@ -152,10 +161,16 @@ def test_an_attribute_slider_moves_along_its_direction_and_can_keep_others_fixed
     assert explore.along(z, va, sa) == pytest.approx(2.0, abs=1e-3)
     full(at.toggle(key="keep_fixed").set_value(True).run())
     full(next(s for s in at.slider if s.key == f"dir_{a}").set_value(-1.0).run())
-    # 16 directions in a 4-d space: keeping the other 15 fixed leaves nothing to move along
-    assert "keep fixed" in " ".join(c.value for c in at.caption)
-    np.testing.assert_allclose(at.session_state["z"], z)
+    # 16 directions in a 4-d space: the other 15 cannot all stay put; the move is made all the same
+    # (least squares) and a note right under the slider says why the others moved
+    assert_clean(at)
+    assert explore.along(np.array(at.session_state["z"]), va, sa) == pytest.approx(-1.0, abs=1e-3)
+    tree = list(at.main)
+    moved = next(i for i, e in enumerate(tree) if getattr(e, "key", None) == f"dir_{a}")
+    note = tree[moved + 1]
+    assert note.type == "caption" and "15 directions cannot all stay fixed in a 4-dimensional" in note.value, note
     full(at.multiselect(key="shown_dirs").set_value([a, b]).run())
+    z = np.array(at.session_state["z"])
     before_b = explore.along(z, vb, sb)
     next(s for s in at.slider if s.key == f"dir_{a}").set_value(-1.0).run()
     z = np.array(at.session_state["z"])
@@ -163,7 +178,13 @@ def test_an_attribute_slider_moves_along_its_direction_and_can_keep_others_fixed
     assert explore.along(z, vb, sb) == pytest.approx(before_b, abs=1e-3)  # conditional editing kept b
 
 
+def _seed_box(at: AppTest):
+    return next(n for n in at.number_input if n.label == "Seed")
+
+
 def test_reset_and_sample_from_the_prior(env):
+    from vae import latent
+
     at = run_app({"bundle": "digits4", "sel": "3"})
     loaded = at.session_state["_loaded"]
     full(dim_slider(at, 0).set_value(3.0).run())
@@ -171,13 +192,21 @@ def test_reset_and_sample_from_the_prior(env):
     np.testing.assert_allclose(at.session_state["z"], loaded.pre.mean[3])
     at.session_state["pop_sample"] = True  # the popover's contents are drawn only while it is open
     full(at)
-    full(at.number_input(key="sample_seed").set_value(11).run())
+    assert _seed_box(at).value == 0
+    full(at.button(key="draw").click().run())
+    first = np.array(at.session_state["z"])
+    np.testing.assert_allclose(first, latent.sample_prior(1, 4, 1.0, 0)[0], rtol=1e-6)
+    assert _seed_box(at).value == 1  # the box shows the next seed...
+    at.button(key="draw").click().run()  # ...and the next press (keyed rerun, as in the browser) draws it
+    full(at)
+    np.testing.assert_allclose(at.session_state["z"], latent.sample_prior(1, 4, 1.0, 1)[0], rtol=1e-6)
+    assert not np.allclose(at.session_state["z"], first)
+    assert _seed_box(at).value == 2 and any("Last draw: seed 1," in c.value for c in at.caption)
+    full(_seed_box(at).set_value(11).run())  # a typed seed draws that point again
     full(at.button(key="draw").click().run())
     assert_clean(at)
-    from vae import latent
-
     np.testing.assert_allclose(at.session_state["z"], latent.sample_prior(1, 4, 1.0, 11)[0], rtol=1e-6)
-    assert at.session_state["sample_seed"] == 12  # the next draw is a new one
+    assert _seed_box(at).value == 12 and any("Last draw: seed 11," in c.value for c in at.caption)
     at.session_state["pop_save"] = True
     full(at)
     full(at.text_input(key="bookmark_name").set_value("my draw").run())
@@ -211,7 +240,7 @@ def test_the_url_carries_the_view(env):
     ({"bundle": "digits4", "z": "nan,1,2,3"}, "NaN"),
     ({"bundle": "digits4", "z": "1,2"}, "has 2 numbers, this bundle needs 4"),
     ({"bundle": "digits4", "z": "a,b,c,d"}, "not a number"),
-    ({"bundle": "digits4", "proj": "umap"}, "map 'umap' is not in this bundle"),
+    ({"bundle": "digits4", "proj": "umap"}, "map “umap” is not in this bundle"),
     ({"bundle": "digits4", "sel": "-3"}, "selected point"),
     ({"bundle": "digits4", "color": "<script>"}, "colouring"),
 ])
@@ -382,3 +411,61 @@ def test_a_slider_says_how_far_to_trust_it():
                             "height (ρ -0.70)", "fair")
     lasso.fit["effects"] = {"brightness": 0.2}
     assert trust(lasso)[0].endswith("changes no measured attribute steadily")
+
+
+def test_an_attribute_slider_label_names_its_side_effects_from_the_model_cards_source(env, tmp_path, monkeypatch):
+    from ui.decoder import side_effect, slider_label
+    from vae.precomputed import Direction
+
+    width = Direction("width", "attribute", np.ones(2, np.float32), {"r2": 0.9}, {"spearman": 0.95, "class_change_rate": 0.96})
+    assert trust_level(width) == "good" and side_effect(width) == "changes the class in 96% of edits"
+    assert slider_label(width).endswith(":red[changes the class in 96% of edits]")
+    calm = Direction("slant", "attribute", np.ones(2, np.float32), {"r2": 0.9}, {"spearman": 0.9, "class_change_rate": 0.02})
+    assert "changes the class" not in slider_label(calm)
+    typed = Direction("[x](http://evil/login)", "custom", np.ones(2, np.float32), {"accuracy": 0.9, "effects": {}}, {})
+    assert "[x](" not in slider_label(typed) and "\\[x\\]" in slider_label(typed)
+
+    # a bundle whose first attribute slider changes the class in 96% of edits (the tiny model's change none)
+    bundle = tmp_path / "sidefx"
+    shutil.copytree(env["digits4"], bundle)
+    meta = json.loads((bundle / "meta.json").read_text())
+    first = next(d for d in meta["precompute"]["directions"] if d["kind"] == "attribute")
+    first["fidelity"]["class_change_rate"] = 0.96
+    (bundle / "meta.json").write_text(json.dumps(meta))
+    monkeypatch.setenv("VAE_BUNDLE", str(bundle))
+    at = run_app({"bundle": "sidefx"}, controls_tab="Attribute sliders")
+    assert_clean(at)
+    label = next(s.label for s in at.slider if s.key == f"dir_{first['name']}")
+    assert label.endswith(":red[changes the class in 96% of edits]"), label
+    at.switch_page("app_pages/model_card.py").run()
+    assert_clean(at)
+    table = next(df.value for df in at.dataframe if "side effects" in df.value.columns)
+    row = table[table["direction"] == first["name"]].iloc[0]
+    assert row["side effects"] == "changes the class in 96% of edits" and row["class change rate"] == 0.96  # one source
+
+
+def trust_level(d) -> str:
+    from ui.decoder import trust
+
+    return trust(d)[1]
+
+
+def test_percentiles_in_the_inspector_and_the_meter_read_1st_2nd_3rd(env):
+    import re
+
+    from ui import words
+    from ui.decoder import meter_html
+
+    at = run_app({"bundle": "digits4"})
+    loaded = at.session_state["_loaded"]
+    err = loaded.pre.recon_error
+    pcts = [100.0 * np.mean(err < err[r]) for r in range(len(err))]
+    row = next(r for r, p in enumerate(pcts) if round(p) % 10 in (1, 2, 3) and round(p) % 100 not in (11, 12, 13))
+    at = run_app({"bundle": "digits4", "sel": str(row)})
+    assert_clean(at)
+    shown = " ".join(h.value for h in at.html)
+    assert words.percentile(pcts[row]) in shown and not re.search(r"\b\d*[123]th\b", re.sub(r"\b1[123]th\b", "", shown))
+    report = loaded.off_manifold(np.array(at.session_state["z"]))
+    meter = meter_html(report)  # what the pad shows beside the image
+    assert words.percentile(report["percentile"]) in meter and words.measured_in(report, short=True) in meter
+    assert not re.search(r"\b\d*[123]th\b", re.sub(r"\b1[123]th\b", "", meter))

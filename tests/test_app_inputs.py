@@ -5,6 +5,7 @@ one-line notice or a 'missing' line with the command that adds it; never an exce
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import numpy as np
@@ -80,3 +81,23 @@ def test_a_bundle_from_an_older_version_works_and_says_what_is_missing(app, bund
     for what in ("images", "attributes"):
         assert what in captions
     assert np.all(np.isfinite(at.session_state["z"]))  # the explorer runs on the encodings it has
+
+
+@pytest.mark.parametrize("params", [
+    {"bundle": "[Your session expired - log in](http://evil/login)"},
+    {"bundle": "![x](http://host/pixel.png)"},
+    {"bundle": "fresh", "color": "![x](http://host/pixel.png)"},
+    {"bundle": "fresh", "color": "[Your session expired - log in](http://evil/login)"},
+    {"bundle": "fresh", "proj": ":red[<img src=x onerror=alert(1)>]"},
+])
+def test_url_values_echoed_in_a_notice_are_literal_text(app, params):
+    from ui import words
+
+    at = app(params)
+    notes = [w.value for w in at.warning]
+    assert len(notes) == 1, notes
+    typed = next(v for k, v in params.items() if v != "fresh")
+    assert words.literal(typed[:20]) in notes[0]  # shown escaped, as typed (long values cut)
+    bare = re.sub(r"\\.", "", notes[0])  # what is left once the escaped characters are taken out
+    for markup in ("](", "![", "[", ":red", "<img", "http:"):
+        assert markup not in bare, notes[0]  # no link, image, colour or HTML left to render

@@ -144,7 +144,7 @@ def test_files_swapped_between_two_bundles_are_named(bundle_copy, tmp_path):
     (lambda m: m["files"].update({"model.keras": "0" * 64}), "model.keras in .* is damaged"),
     (lambda m: m["files"].pop("history.json"), None),  # an unlisted file is not checked, nor read by the loader
     (lambda m: m.pop("files"), "lists no file checksums"),
-    (lambda m: m.update(files=["model.keras"]), "lists no file checksums"),
+    (lambda m: m.update(files=["model.keras"]), "meta.json: files must map file names to SHA-256 checksums"),
     (lambda m: m["files"].update({"ghost.npz": "0" * 64}), "ghost.npz is missing"),
 ])
 def test_edited_meta_checksums(bundle_copy, edit, fragment):
@@ -186,6 +186,11 @@ SCRIPTS = ROOT / "scripts"
     ("train.py", ["--seed", "-1"], "--seed must be >= 0"),
     ("train.py", ["--batch-size", "0"], "--batch-size must be at least 1"),
     ("train.py", ["--val-fraction", "1"], "--val-fraction must be between 0 and 1"),
+    ("train.py", ["--hidden-units", "2000000000"], "--hidden-units must be between 0 and 65,536, got 2,000,000,000"),
+    ("train.py", ["--convs-per-stage", "100000"], "--convs-per-stage must be between 1 and 16, got 100,000"),
+    ("train.py", ["--base-filters", "0"], "--base-filters must be between 1 and 1,024"),
+    ("train.py", ["--image-size", "100000"], "--image-size must be between 4 and 512, got 100000"),
+    ("train.py", ["--hidden-units", "65536", "--base-filters", "1024"], "weights, over the limit of 100,000,000"),
     ("evaluate.py", ["--iwae-k", "-5"], "--iwae-k and --iwae-points must be >= 0"),
     ("evaluate.py", ["--seed", "-2"], "--seed must be >= 0"),
     ("precompute.py", ["--max-points", "0"], "--max-points must be at least 2"),
@@ -218,3 +223,43 @@ def test_scripts_on_a_missing_or_damaged_bundle(bundle_copy, tmp_path, capsys, s
         assert module.main([str(target)]) in (1, 2)
         err = capsys.readouterr().err
         assert err.startswith("error: ") and fragment in err and one_sentence(err), err
+
+
+# ------------------------------------------------------------------------------- --out
+
+@pytest.mark.parametrize("kind", ["file", "folder_of_files", "link_to_file"])
+def test_out_naming_a_file_or_a_folder_of_other_files_is_refused_before_training(tmp_path, capsys, kind):
+    """It used to rename the user's file to a hidden .NAME.old-XXXX and put a bundle there."""
+    from scripts.train import main
+
+    out = tmp_path / "notes.txt"
+    if kind == "file":
+        out.write_text("my notes")
+    elif kind == "link_to_file":
+        (tmp_path / "target.txt").write_text("my notes")
+        out.symlink_to(tmp_path / "target.txt")
+    else:
+        out.mkdir()
+        (out / "thesis.tex").write_text("chapter 1")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code = main(["--dataset", "digits", "--out", str(out), "--run-dir", str(tmp_path / "run"), "--epochs", "1",
+                 "--no-evaluate", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.startswith(f"error: {out} is ") and one_sentence(err) and "choose a new" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no .notes.txt.old-*, no run folder
+    assert (out / "thesis.tex" if kind == "folder_of_files" else out).read_text() in ("my notes", "chapter 1")
+
+
+def test_save_bundle_keeps_to_bundles_and_empty_folders(tiny_bundle_dir, tmp_path):
+    from vae.bundle import save_bundle
+
+    model = load_bundle(tiny_bundle_dir).model
+    (tmp_path / "file").write_bytes(b"data")
+    with pytest.raises(BundleError, match="is an existing file, not a bundle folder"):
+        save_bundle(tmp_path / "file", model, {"dataset": "digits"})
+    assert (tmp_path / "file").read_bytes() == b"data"
+    (tmp_path / "empty").mkdir()
+    for target in (tmp_path / "empty", tmp_path / "empty"):  # an empty folder, then the bundle now in it
+        save_bundle(target, model, {"dataset": "digits"})
+        assert load_bundle(target).latent_dim == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file"]

@@ -34,8 +34,28 @@ def test_move_to_lands_on_target_and_keeps_the_fixed_directions(means):
     kept = explore.move_to(z, v, 1.5, sv, keep=[w])
     assert explore.along(kept, v, sv) == pytest.approx(1.5, abs=1e-4)
     assert explore.along(kept, w, sw) == pytest.approx(explore.along(z, w, sw), abs=1e-4)
-    with pytest.raises(VAEError):
-        explore.move_to(z, v, 1.0, sv, keep=[v * 2])  # nothing left to move along
+    inside = explore.move_to(z, v, 1.0, sv, keep=[v * 2])  # nothing left to move along: it moves all the same
+    assert explore.along(inside, v, sv) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_keeping_more_directions_than_dimensions_fixed_moves_them_least():
+    """16 directions kept fixed in 5 dimensions: the step reaches the target and changes the kept ones
+    less (least squares) than the plain step along the direction, and no other step does better."""
+    rng = np.random.default_rng(2)
+    means = rng.normal(size=(200, 5)).astype(np.float32)
+    v, *keep = [w / np.linalg.norm(w) for w in rng.normal(size=(17, 5))]
+    sv = explore.direction_scale(means, v)
+    z = means[0]
+    moved = explore.move_to(z, v, -1.0, sv, keep=keep)
+    assert explore.along(moved, v, sv) == pytest.approx(-1.0, abs=1e-4)
+    k = np.array(keep)
+    step = moved - z
+    plain = v * float(step @ v)  # the step without keeping anything
+    assert np.linalg.norm(k @ step) < np.linalg.norm(k @ plain)
+    for _ in range(50):  # any other step reaching the same target changes them at least as much
+        other = step + rng.normal(size=5) * 0.1
+        other -= v * float(other @ v - step @ v)
+        assert np.linalg.norm(k @ other) >= np.linalg.norm(k @ step) - 1e-3 * abs(float(step @ v))
 
 
 def test_set_dimension_and_standardized_agree(means):

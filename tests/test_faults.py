@@ -293,3 +293,15 @@ def test_a_fresh_start_never_overwrites_an_unfinished_run_by_mistake(good_run, t
     err = capsys.readouterr().err.strip()
     assert "unfinished run (epoch 2 of 5)" in err and "--resume" in err and "--restart" in err and one_sentence(err)
     assert snapshot(run) == before
+
+
+def test_disk_full_at_the_first_checkpoint_leaves_no_orphan(tmp_path):
+    """Epoch 1's best weights (~180 kB) fit under the limit, its checkpoint (~580 kB, with the optimizer)
+    does not: the weights file state.json never named used to stay behind as an orphan."""
+    out, run = tmp_path / "b", tmp_path / "run"
+    r = subprocess.run(TRAIN + TINY + ["--out", str(out), "--run-dir", str(run), "--epochs", "2"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=180, preexec_fn=limit_file_size(300_000))
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+    assert r.returncode == 1 and "Traceback" not in r.stderr and len(errors) == 1, r.stderr[-2000:]
+    assert errors[0].startswith("error: Could not write the checkpoint of epoch 1") and "File too large" in errors[0]
+    assert sorted(p.name for p in run.iterdir()) == [] and not out.exists()

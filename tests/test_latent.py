@@ -172,3 +172,28 @@ def test_edit_fidelity_of_a_perfect_and_a_useless_direction():
                                encode=lambda x: x, probe=lambda m: (m[:, 1] > 0).astype(int))
     assert bad["spearman"] == 0.0
     assert bad["class_change_rate"] == 1.0  # moved by +-10 along y, every point crosses y = 0
+
+
+def test_the_meter_measures_in_the_active_dimensions_where_prior_draws_read_typical():
+    """Encodings near 0 in the dimensions the model ignores (KL ~ 0) and N(0, 1) in the ones it uses: a
+    distance over every dimension calls each prior draw far off; over the active ones, typical as often
+    as held-out encodings."""
+    rng = np.random.default_rng(0)
+    n, used, unused = 3000, 3, 5
+    means = np.concatenate([rng.standard_normal((n, used)), 0.01 * rng.standard_normal((n, unused))], 1).astype(np.float32)
+    kl = np.array([1.5] * used + [0.001] * unused)
+    active = latent.active_dimensions(kl)
+    assert active.tolist() == [0, 1, 2] and latent.active_dimensions([np.nan, 0.5]).tolist() == [1]
+    rest, held = latent.split_holdout(n, 0.2, 0)
+    prior = latent.sample_prior(500, used + unused, 1.0, 1)
+    everywhere = latent.manifold_reference(means[rest], k=5, sample=1000)
+    assert np.mean(latent.off_manifold(prior, None, reference=everywhere)["verdict"] == "far off") > 0.95
+    ref = latent.manifold_reference(means[rest], k=5, sample=1000, dims=active)
+    prior_report = latent.off_manifold(prior, None, reference=ref)
+    typical_prior = np.mean(prior_report["verdict"] == "typical")
+    typical_held = np.mean(latent.off_manifold(means[held], None, reference=ref)["verdict"] == "typical")
+    assert abs(typical_prior - typical_held) < 0.05 and typical_held > 0.8
+    assert prior_report["dims_used"] == 3 and prior_report["latent_dim"] == 8
+    brute = {key: val for key, val in ref.items() if key != "tree"}  # the brute-force path measures the same way
+    np.testing.assert_allclose(latent.off_manifold(prior[:20], means[rest], reference=brute)["knn_distance"],
+                               prior_report["knn_distance"][:20], rtol=1e-5)

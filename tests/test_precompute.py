@@ -133,3 +133,29 @@ def test_a_2d_conditional_bundle_uses_its_own_plane(tmp_path):
 def test_cli_reports_a_missing_bundle(tmp_path, capsys):
     assert script.main([str(tmp_path / "nowhere"), "--no-progress"]) == 2
     assert "No bundle folder" in capsys.readouterr().err
+
+
+def test_a_collapsed_model_gets_precomputes_own_sentence(tmp_path, capsys):
+    """An encoder whose z_mean layer outputs a constant (dead or collapsed): every image is one point. This
+    used to end in the app's lasso message, "choose two different sets of points or another attribute"."""
+    model = VAE(image_shape=(8, 8, 1), latent_dim=4, num_classes=10, base_filters=4, hidden_units=16, seed=0)
+    head = model.encoder.get_layer("z_mean")
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+    path = save_bundle(tmp_path / "collapsed", model, {"dataset": "digits", "class_names": [str(i) for i in range(10)],
+                                                       "data_options": {"seed": 0, "image_size": None}})
+    before = (path / "meta.json").read_bytes()
+    assert script.main([str(path), "--max-points", "10", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: The model encodes all 10 images to the same point") and "retrain" in err, err
+    assert "two different sets" not in err and "\n" not in err
+    assert (path / "meta.json").read_bytes() == before  # nothing stored
+
+
+def test_an_attribute_that_does_not_vary_is_skipped_with_a_note():
+    rng = np.random.default_rng(0)
+    mean, labels = rng.normal(size=(10, 3)).astype(np.float32), np.arange(10) % 2
+    notes = []
+    directions, _ = script.fit_directions(mean, labels, {"height": np.full(10, 8.0), "width": rng.random(10)},
+                                          ["a", "b"], 0, False, notes)
+    assert [d.name for d in directions if d.kind == "attribute"] == ["width"]
+    assert notes == ["The height direction skipped: height is the same for all 10 images."]

@@ -82,3 +82,71 @@ def test_kl_warmup_lets_more_information_into_the_latents(tmp_path):
         kls[warmup] = history["val_kl"][-1]
         assert history["val_loss"][-1] == pytest.approx(history["val_reconstruction"][-1] + history["val_kl"][-1], rel=1e-4)
     assert kls[50.0] > 2 * kls[0.0], kls
+
+
+# ------------------------------------------------------------------------------- damaged state.json
+
+def _good_state() -> dict:
+    import dataclasses
+
+    return {"epoch": 1, "best_val_loss": 30.5, "checkpoint": "checkpoint-0001.keras", "checkpoint_sha256": "0" * 64,
+            "best": "best-0001.weights.npz", "config": dataclasses.asdict(TrainConfig(dataset="digits", epochs=3)),
+            "history": {"loss": [31.0], "val_loss": [30.5]}}
+
+
+def _with(**changes):
+    state = _good_state()
+    for key, value in changes.items():
+        if key.startswith("config_"):
+            state["config"][key[7:]] = value
+        else:
+            state[key] = value
+    return json.dumps(state)
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("[]", "it holds a JSON list, where an object is needed"),
+    ("Infinity", "it holds a JSON float, where an object is needed"),
+    ("{", "it is not valid JSON"),
+    ("[" * 50_000 + "]" * 50_000, "it nests deeper than"),
+    (_with(epoch="@@").replace('"@@"', "Infinity"), "its epoch is not a whole number"),
+    (_with(epoch="3"), "its epoch is not a whole number"),
+    (_with(epoch=True), "its epoch is not a whole number"),
+    (_with(surprise=1), 'it has 1 unknown key(s), the first "surprise"'),
+    (_with(config_momentum=0.9), 'its config has 1 unknown setting(s), the first "momentum"'),
+    (_with(config_latent_dim="16"), "its config setting latent_dim is not an int"),
+    (_with(config_lr="@@").replace('"@@"', "NaN"), "its config setting lr is not a float"),
+    (_with(config_hidden_units=2_000_000_000), "its config is out of range (--hidden-units must be between 0 and"),
+    (_with(config=[1]), "its config is not a JSON object"),
+    (_with(history=[1.0]), "its history is not a mapping of lists of finite numbers"),
+    (_with(checkpoint="../../etc/passwd"), "its checkpoint is not the name of a file in the run folder"),
+    (_with(best=5), "its best is not the name of a file in the run folder"),
+    ({"fifo": True}, "it is not a regular file"),
+], ids=["list", "infinity", "truncated", "deep", "epoch_inf", "epoch_str", "epoch_bool", "unknown_key", "unknown_setting",
+        "setting_str", "setting_nan", "setting_huge", "config_list", "history_list", "checkpoint_path", "best_int", "fifo"])
+def test_a_damaged_state_json_is_one_sentence_on_resume(tmp_path, capsys, text, fragment):
+    """--resume on a run folder whose state.json was edited or broken: "state.json is damaged: ...;
+    start again with --restart", exit 1, nothing written (these used to be tracebacks)."""
+    from scripts.train import main
+
+    run = tmp_path / "run"
+    run.mkdir()
+    if isinstance(text, dict):
+        os.mkfifo(run / "state.json")  # read without O_NONBLOCK, this would block forever
+    else:
+        (run / "state.json").write_text(text)
+    code = main(["--dataset", "digits", "--out", str(tmp_path / "b"), "--run-dir", str(run), "--resume", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.startswith(f"error: {run / 'state.json'} is damaged: "), err
+    assert fragment in err and err.endswith("; start again with --restart.") and "\n" not in err
+    assert not (tmp_path / "b").exists() and sorted(p.name for p in run.iterdir()) == ["state.json"]
+
+
+def test_a_well_formed_state_gets_as_far_as_its_missing_checkpoint(tmp_path):
+    """The control: the state above passes every check and is refused only for its absent checkpoint."""
+    from vae.training import load_state
+
+    (tmp_path / "state.json").write_text(_with())
+    with pytest.raises(VAEError, match='names the checkpoint "checkpoint-0001.keras", which is missing: start again '
+                                       "with --restart"):
+        load_state(tmp_path)

@@ -102,7 +102,7 @@ class Loaded:
     latent_std: np.ndarray    # (d,) their spread: the sliders' unit
     dim_order: np.ndarray     # latent dimensions, most used (highest KL) first
     bounds: dict              # projection name -> (x0, x1, y0, y1) with a margin
-    reference: dict           # what is typical among the encodings, for the off-manifold meter
+    reference: dict           # what is typical among the encodings (active dimensions), for the off-manifold meter
     scales: dict              # direction name -> {"center", "spread"}: the zero and unit of its slider
 
     @property
@@ -214,9 +214,9 @@ def _build(path: str) -> Loaded | BundleError:
         lo, hi = np.nanmin(e, 0), np.nanmax(e, 0)
         pad = 0.06 * (hi - lo) + 1e-6
         bounds[name] = (float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1]))
+    reference = latent.manifold_reference(pre.mean, k=METER_K, sample=1000, dims=latent.active_dimensions(kl))
     return Loaded(Choice(Path(path).name, Path(path)), bundle, pre, mean, std,
-                  np.argsort(-kl, kind="stable"), bounds, latent.manifold_reference(pre.mean, k=METER_K, sample=1000),
-                  scales)
+                  np.argsort(-kl, kind="stable"), bounds, reference, scales)
 
 
 def load(choice: Choice) -> Loaded:

@@ -10,12 +10,11 @@ import numpy as np
 import streamlit as st
 
 from vae import VAEError, explore, latent, render
+from vae.latent import INACTIVE_KL
 
-from . import images, map_view, session
+from . import images, map_view, session, words
 from .latent_pad import latent_pad, pad_point
 from .session import DIM_KEY, DIR_KEY, SLIDER_RANGE, SLIDER_STEP, ss
-
-INACTIVE_KL = 0.01  # nats: a dimension the model does not use (posterior = prior)
 
 
 def _loaded():
@@ -66,19 +65,32 @@ def _on_direction(name: str) -> None:
     d = session.find_direction(loaded, name)
     if d is None:
         return
-    scale = session.direction_scales(loaded)[name]
+    scales = session.direction_scales(loaded)
     keep = []
     if session.kept_value("keep_fixed", False):
         shown = session.kept_value("shown_dirs") or []
-        keep = [o.vector for o in session.all_directions(loaded) if o.name in shown and o.name != name]
+        keep = [o for o in session.all_directions(loaded) if o.name in shown and o.name != name]
+    ss.keep_note = None
     try:
-        z = explore.move_to(ss.z, d.vector, ss[DIR_KEY.format(name)], scale, keep)
+        z = explore.move_to(ss.z, d.vector, ss[DIR_KEY.format(name)], scales[name], [o.vector for o in keep])
         ss.controls_error = None
     except VAEError as exc:
         ss.controls_error = str(exc)
         z = ss.z
+    drift = max((abs(explore.along(z, o.vector, scales[o.name]) - explore.along(ss.z, o.vector, scales[o.name]))
+                 for o in keep), default=0.0)
+    if drift > SLIDER_STEP / 2:  # a kept slider would show the move
+        ss.keep_note = {"name": name, "text": keep_note(len(keep), loaded.bundle.latent_dim, drift)}
     session.move(loaded, z)
     session.rerun("live", "controls")
+
+
+def keep_note(kept: int, latent_dim: int, drift: float) -> str:
+    """Why the kept sliders moved a little, shown under the slider that moved them."""
+    why = (f"{kept} directions cannot all stay fixed in a {latent_dim}-dimensional latent space"
+           if kept >= latent_dim else "this direction lies almost within the ones kept fixed")
+    return (f"Kept the other shown sliders as nearly as possible: {why}, so they moved by up to {drift:.2f} σ "
+            "(least squares). Show fewer sliders to keep them exactly.")
 
 
 def _on_reset() -> None:
@@ -87,13 +99,27 @@ def _on_reset() -> None:
     session.rerun("live", "actions", "controls")
 
 
+SEED_LIMIT = 2**31  # seeds 0 .. 2**31 - 1
+
+
+def seed_key() -> str:
+    """The Seed box's key. It changes after each draw, so the browser shows a new box holding the next seed:
+    a value set from a callback that reruns only some fragments never reaches a box already on the page."""
+    return f"sample_seed_{ss.get('_sample_rev', 0)}"
+
+
+def _on_seed_typed() -> None:
+    ss._sample_next = int(ss[seed_key()])
+
+
 def _on_sample() -> None:
     loaded = _loaded()
-    seed = int(session.kept_value("sample_seed", 0))
+    seed = int(ss.get("_sample_next", 0))
     temperature = float(session.kept_value("sample_temperature", 1.0))
     session.move(loaded, latent.sample_prior(1, loaded.bundle.latent_dim, temperature, seed)[0])
     ss.last_sample = (seed, temperature)
-    session.set_kept("sample_seed", seed + 1)  # the next click draws a new point; the seed shown says which
+    ss._sample_next = (seed + 1) % SEED_LIMIT  # the next press draws a new point; the Seed box shows which
+    ss._sample_rev = ss.get("_sample_rev", 0) + 1
     session.rerun("live", "actions", "controls")
 
 
@@ -108,7 +134,7 @@ def _on_bookmark() -> None:
         ss.bookmark_msg = "Give the bookmark a name first."
         return
     ss.bookmarks[name] = {"z": ss.z.copy(), "label": int(ss.get("z_label", 0))}
-    ss.bookmark_msg = f"Saved “{name}”: find it under Tools › Bookmarks."
+    ss.bookmark_msg = f"Saved {words.quoted(name)}: find it under Tools › Bookmarks."
     ss.bookmark_name = ""
     session.rerun("actions", "tools")
 
@@ -120,17 +146,18 @@ def meter_html(report: dict) -> str:
 
     (Styled by the .meter rules in latent_pad.py's CSS: it is drawn inside the decoder view.)
     """
-    words = {"typical": "on the data", "unusual": "unusual", "far off": "far off: the model is guessing"}
     verdict = str(report["verdict"])
+    said, _ = words.meter_words(report)
+    where = words.measured_in(report)
     pct = float(np.clip(report["percentile"], 0, 100))
     return f"""
 <div class="meter" data-verdict="{html.escape(verdict)}"
-     title="Mean distance to the 5 nearest encodings, against how far encodings lie from their own 5 nearest">
-  <div class="meter-head"><span class="meter-verdict">● {words.get(verdict, verdict)}</span>
-    <span class="meter-pct" title="share of encodings lying closer to their own neighbours">{pct:.0f}th percentile</span></div>
+     title="Mean distance to the 5 nearest encodings, against how far encodings lie from their own 5 nearest, in {where}">
+  <div class="meter-head"><span class="meter-verdict">● {html.escape(said)}</span>
+    <span class="meter-pct" title="share of encodings lying closer to their own neighbours">{words.percentile(pct)}</span></div>
   <div class="meter-bar"><div class="meter-tick" style="left: calc({pct:.1f}% - 2px)"></div></div>
-  <div class="meter-text">distance to the nearest encodings: {report['ratio']:.2f}× the usual<br>
-    prior density: {report['log_prior_percentile']:.0f}th percentile among encodings</div>
+  <div class="meter-text">distance to the data: {report['ratio']:.2f}× the usual, in {words.measured_in(report, short=True)}<br>
+    prior density: {words.percentile(report['log_prior_percentile'])} among encodings</div>
 </div>"""
 
 
@@ -189,7 +216,9 @@ def actions() -> None:
                         help="Draw a point from the prior N(0, T²I), with a seed and a temperature T.")
     if sample.open:
         with sample:
-            session.kept(st.number_input, "Seed", 0, 2**31 - 1, key="sample_seed", default=0, step=1)
+            st.number_input("Seed", 0, SEED_LIMIT - 1, value=int(ss.get("_sample_next", 0)), step=1, key=seed_key(),
+                            on_change=_on_seed_typed, help="The seed of the next draw: each draw moves it on by one; "
+                                                           "type a seed to draw that point again.")
             session.kept(st.slider, "Temperature", 0.1, 2.0, key="sample_temperature", default=1.0, step=0.1,
                          help="Standard deviation of the draw: below 1 gives more typical points, above 1 stranger "
                               "ones.")
@@ -229,21 +258,54 @@ def trust(d) -> tuple[str, str]:
         if fid.get("reached") is not None:  # a class slider, scored by the pixel classifier
             text += (f" · {float(fid['reached']):.0%} of edited images look like {target_name(d)} to a pixel "
                      f"classifier (from {float(fid.get('start_share', 0)):.0%})")
-        elif "class_change_rate" in fid and fid["class_change_rate"] is not None:
-            text += f" · changes the class in {float(fid['class_change_rate']):.0%} of edits"
+        elif side_effect(d):
+            text += f" · {side_effect(d)}"
         return text, level
     if "accuracy" in fit:
         acc = float(fit["accuracy"])
         level = "good" if acc >= 0.9 else "fair" if acc >= 0.75 else "poor"
         if d.kind == "custom":
-            steady = [f"{k} (ρ {r:+.2f})" for k, r in (fit.get("effects") or {}).items() if abs(r) >= 0.5][:2]
-            changes = ("mostly changes " + ", ".join(steady)) if steady else "changes no measured attribute steadily"
-            return f"splits the two groups with {acc:.0%} accuracy · {changes}", level
+            return f"splits the two groups with {acc:.0%} accuracy · {side_effect(d)}", level
         return f"separates the class with {acc:.0%} accuracy (edit fidelity not measured)", level
     if "r2" in fit:
         r2 = float(fit["r2"])
         return f"fit R² = {r2:.2f} (edit fidelity not measured)", "good" if r2 >= 0.7 else "fair" if r2 >= 0.4 else "poor"
     return "fidelity not measured", "poor"
+
+
+SIDE_EFFECT_SHOWN = 0.1  # a class change rate from here on is named on the slider itself
+
+
+def side_effect(d) -> str:
+    """What else a slider measurably changes, in words ("" when nothing measured): the share of edits that
+    change the predicted class (attribute sliders), or the attributes a lasso-made slider moves. The one
+    source of these facts for the slider's label, its help and the model card."""
+    fid, fit = d.fidelity or {}, d.fit or {}
+    if d.kind == "custom" and "accuracy" in fit:
+        steady = [f"{k} (ρ {r:+.2f})" for k, r in (fit.get("effects") or {}).items() if abs(r) >= 0.5][:2]
+        return ("mostly changes " + ", ".join(steady)) if steady else "changes no measured attribute steadily"
+    rate = fid.get("class_change_rate")
+    if fid.get("reached") is None and rate is not None and np.isfinite(rate):
+        return f"changes the class in {float(rate):.0%} of edits"
+    return ""
+
+
+def side_effect_colour(d) -> str:
+    """red when most edits change the class, orange when some do, grey otherwise."""
+    rate = (d.fidelity or {}).get("class_change_rate")
+    if (d.fidelity or {}).get("reached") is not None or rate is None or not np.isfinite(rate):
+        return "gray"
+    return "red" if rate >= 0.5 else "orange" if rate >= SIDE_EFFECT_SHOWN else "gray"
+
+
+def slider_label(d) -> str:
+    """A direction slider's label: its name (literal), the trust dot, and the side effect that matters."""
+    text, level = trust(d)
+    label = f"{words.literal(d.name)} · :{TRUST_COLOUR[level]}[● {short_trust(d)}]"
+    effect, colour = side_effect(d), side_effect_colour(d)
+    if effect and (d.kind == "custom" or colour != "gray"):
+        label += f" · :{colour}[{words.literal(effect)}]"
+    return label
 
 
 def target_name(d) -> str:
@@ -286,7 +348,7 @@ def _on_make_slider() -> None:
     loaded = _loaded()
     name = (ss.get("custom_name") or "").strip()[:40] or f"custom {len(ss.custom_dirs) + 1}"
     if session.find_direction(loaded, name) is not None:
-        ss.controls_error = f"A slider called “{name}” exists already: choose another name."
+        ss.controls_error = f"A slider called {words.quoted(name)} exists already: choose another name."
         return
     try:
         v, fit = explore.group_direction(loaded.pre.mean, ss.groups["A"], ss.groups["B"])
@@ -347,10 +409,10 @@ def _slider_for(loaded, d) -> None:
     if key not in ss:
         session.sync_controls(loaded)
     text, level = trust(d)
-    st.slider(f"{d.name} · :{TRUST_COLOUR[level]}[● {short_trust(d)}]", -SLIDER_RANGE, SLIDER_RANGE, key=key,
+    st.slider(slider_label(d), -SLIDER_RANGE, SLIDER_RANGE, key=key,
               step=SLIDER_STEP, format="%.2f σ", on_change=_on_direction, args=(d.name,),
-              help=f"Moves the current point along the {d.kind.replace('_', ' ')} direction “{d.name}”, in spreads "
-                   f"of the encodings along it (0: their average). Trust: {level}; {text}.")
+              help=f"Moves the current point along the {d.kind.replace('_', ' ')} direction {words.quoted(d.name)}, in "
+                   f"spreads of the encodings along it (0: their average). Trust: {level}; {words.literal(text, 300)}.")
 
 
 @st.fragment(key="controls")
@@ -371,13 +433,14 @@ def controls() -> None:
             show_all = inactive == 0 or session.kept(
                 st.toggle, f"Show the {inactive} inactive dimensions (KL < {INACTIVE_KL} nats: the decoder ignores them)",
                 key="show_inactive", default=False)
-            dims = [i for i in loaded.dim_order if show_all or kl[i] >= INACTIVE_KL]
+            active = set(latent.active_dimensions(kl).tolist())
+            dims = [i for i in loaded.dim_order if show_all or i in active]
             cols = st.columns(2, gap="medium")
             for n, i in enumerate(dims):
                 key = DIM_KEY.format(i)
                 if key not in ss:
                     session.sync_controls(loaded)
-                label = f"z{i} · KL {kl[i]:.2f}" + (" · inactive" if kl[i] < INACTIVE_KL else "")
+                label = f"z{i} · KL {kl[i]:.2f}" + ("" if i in active else " · inactive")
                 with cols[n % 2]:
                     st.slider(label, -SLIDER_RANGE, SLIDER_RANGE, key=key, step=SLIDER_STEP, format="%.2f σ",
                               on_change=_on_dim, args=(int(i),))
@@ -402,11 +465,16 @@ def controls() -> None:
                 st.button("Add the A → B slider", on_click=_on_add_pair)  # own row: never cut to "Add ..."
             session.kept(st.toggle, "Keep the other shown sliders fixed (conditional editing)", key="keep_fixed",
                          default=False, help="Moves along the direction with the other shown directions projected "
-                                             "out, so their sliders stay put.")
+                                             "out, so their sliders stay put. With more shown sliders than latent "
+                                             "dimensions they cannot all stay put: they then move as little as "
+                                             "possible (least squares), and a note under the slider says so.")
+            note = ss.get("keep_note") if session.kept_value("keep_fixed", False) else None
             for name in shown:
                 d = session.find_direction(loaded, name)
                 if d is not None:
                     _slider_for(loaded, d)
+                    if note and note["name"] == name:  # right under the slider that was moved
+                        st.caption(f":orange[{note['text']}]")
     if tab_make.open:
         with tab_make:
             st.caption("Lasso (or box-select) a group of points on the map, make it group A; lasso another, make it "
@@ -423,6 +491,6 @@ def controls() -> None:
                       disabled=not (ss.groups["A"] and ss.groups["B"]))
             for d in ss.custom_dirs:
                 text, level = trust(d)
-                st.caption(f"**{d.name}**: A {d.fit['n_a']} points → B {d.fit['n_b']} points; :{TRUST_COLOUR[level]}[●] {text}")
+                st.caption(f"**{words.literal(d.name)}**: A {d.fit['n_a']} points → B {d.fit['n_b']} points; :{TRUST_COLOUR[level]}[●] {text}")
     if ss.get("controls_error"):
         st.caption(f":red[{ss.controls_error}]")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from vae import latent
 
-from . import images, session
+from . import images, session, words
 from .session import ss
 
 NEIGHBOURS = 8
@@ -29,7 +29,7 @@ def latent_bars(t: np.ndarray, kl: np.ndarray) -> str:
         h = min(abs(float(v)) / 3.0, 1.0) * 26  # 3 σ fills half the cell
         top = 28 if v < 0 else 28 - h
         cls = "zbar neg" if v < 0 else "zbar"
-        faded = " faded" if kl[i] < 0.01 else ""
+        faded = " faded" if kl[i] < latent.INACTIVE_KL else ""
         cells.append(f'<div class="zcell{faded}" title="z{i} = {v:+.2f} σ · KL {kl[i]:.2f}">'
                      f'<div class="{cls}" style="top:{top:.0f}px;height:{max(h, 1):.0f}px"></div></div>')
         labels.append(f'<div class="zlabel">{i}</div>')
@@ -49,7 +49,7 @@ def panel() -> None:
     lines = []
     if np.isfinite(pre.recon_error[row]):
         pct = 100.0 * np.mean(pre.recon_error < pre.recon_error[row])
-        lines.append(f"reconstruction error {pre.recon_error[row]:.1f} nats ({pct:.0f}th percentile)")
+        lines.append(f"reconstruction error {pre.recon_error[row]:.1f} nats ({words.percentile(pct)})")
     for a in list(pre.attributes)[:4]:
         v = pre.attributes[a][row]
         if np.isfinite(v):

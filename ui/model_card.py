@@ -8,14 +8,18 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from vae import BundleError
+from vae.latent import INACTIVE_KL
+
 from . import map_view, session
-from .decoder import INACTIVE_KL, trust
+from .decoder import side_effect, trust
 from .session import ss
 
 METRIC_NAMES = {"neg_elbo": ("Test −ELBO", "nats, lower is better"), "reconstruction": ("Reconstruction", "nats"),
                 "kl": ("KL", "nats"), "iwae_nll": ("Importance-weighted NLL bound", "nats"),
                 "active_units": ("Active latent units", "of the latent size"),
                 "knn_accuracy": ("10-NN accuracy of the encodings", "fraction"),
+                "knn_chance": ("10-NN chance level", "fraction, guessing with the training class shares"),
                 "reconstruction_mse": ("Reconstruction MSE per pixel", "[0, 1] scale"),
                 "test_points": ("Test images", "count")}
 
@@ -69,7 +73,7 @@ def page() -> None:
     st.markdown(f"## Model card · {ctx['choice'].name}")
     st.caption(f"{meta.get('dataset', '?')} · latent {bundle.latent_dim} · image {'×'.join(map(str, bundle.image_shape))} · "
                f"β {meta.get('beta', 1)} · {'class-conditional · ' if bundle.conditional else ''}"
-               f"saved {meta.get('created', '?')} · folder {bundle.path}")
+               f"saved {meta.get('created', '?')}")
 
     st.markdown("#### Metrics")
     metrics = meta.get("metrics") or {}
@@ -79,7 +83,7 @@ def page() -> None:
         st.dataframe(rows, hide_index=True, width="stretch",
                      column_config={"value": st.column_config.NumberColumn(format="%.4g")})
     else:
-        st.info(f"No test metrics stored yet: run `python scripts/evaluate.py {bundle.path}`.")
+        st.info(f"No test metrics stored yet: run `python scripts/evaluate.py {_folder(ctx['choice'])}`.")
 
     st.markdown("#### Training curves")
     fig = curves_figure(_read_history(bundle))
@@ -103,22 +107,18 @@ def page() -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("#### Architecture")
-        st.dataframe([{"setting": k, "value": json.dumps(v) if isinstance(v, (list, dict)) else str(v)}
-                      for k, v in (meta.get("model") or {}).items()], hide_index=True, width="stretch")
-        try:
-            n_params = int(bundle.model.count_params())
-            st.caption(f"{n_params:,} parameters: convolutional encoder q(z|x), transposed-convolution decoder p(x|z) "
-                       "with Bernoulli pixels.")
-        except Exception:  # an unbuilt model cannot count
-            pass
+        architecture(bundle)
     with right:
         st.markdown("#### Data and training")
         training = dict(meta.get("training") or {})
+        training.pop("dataset_spec", None)  # where the data lay on the training machine: not for display
+        training["dataset"] = meta.get("dataset", "?")  # the display name, never the server's path
         rows = [{"setting": "dataset", "value": str(meta.get("dataset", "?"))}]
         if meta.get("splits"):
             rows.append({"setting": "splits", "value": json.dumps(meta["splits"])})
-        rows += [{"setting": k, "value": json.dumps(v) if isinstance(v, (list, dict)) else str(v)} for k, v in training.items()]
-        st.dataframe(rows, hide_index=True, width="stretch")
+        rows += [{"setting": k, "value": json.dumps(v) if isinstance(v, (list, dict)) else str(v)}
+                 for k, v in training.items() if k != "dataset"]
+        st.table(rows)  # a table wraps long values, where a data grid cuts them off
         if meta.get("versions"):
             st.caption("Trained with " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
 
@@ -137,7 +137,7 @@ def page() -> None:
                      "edit fidelity ρ": fid.get("spearman"),
                      "judged the target class": fid.get("reached"),
                      "class change rate": None if "reached" in fid else fid.get("class_change_rate"),
-                     "trust": level})
+                     "side effects": side_effect(d), "trust": level})
     kinds = sorted({r["kind"] for r in rows})
     pick = st.segmented_control("Show", kinds, default=[k for k in kinds if k != "class pair"] or kinds,
                                 selection_mode="multi", key="card_kinds")
@@ -164,6 +164,40 @@ def page() -> None:
                                     ("median inverse error", "90th percentile", "nearest other encoding")})
         st.caption("Map → latent errors on held-out encodings, relative to the encodings' spread: how far the pad's "
                    "latent point can be from the true latent of the spot dragged to. PCA maps invert exactly.")
+
+
+def _folder(choice) -> str:
+    """The bundle's folder for a command line: relative to the working directory, never the server's absolute path."""
+    from pathlib import Path
+
+    try:
+        return str(choice.path.relative_to(Path.cwd()))
+    except ValueError:
+        return f"path/to/{choice.name}"
+
+
+def architecture(bundle) -> None:
+    """The encoder's and decoder's layers (name, type, output shape, parameters) and the parameter count;
+    the settings they were built from under them."""
+    from vae.model import layer_table
+
+    meta_model = bundle.meta.get("model") or {}
+    settings = ", ".join(f"{k} {json.dumps(v) if isinstance(v, (list, dict)) else v}" for k, v in meta_model.items())
+    try:
+        rows = layer_table(bundle.model)
+    except BundleError as exc:  # the model card still shows the rest when the model cannot load
+        st.info(f"The layers are shown once the model loads: {exc}")
+        rows = []
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch", height=min(35 * (len(rows) + 1) + 3, 800),  # every layer
+                     column_config={"parameters": st.column_config.NumberColumn(format="%d")})
+        total = int(bundle.model.count_params())
+        parts = " + ".join(f"{net} {sum(r['parameters'] for r in rows if r['network'] == net):,}"
+                           for net in dict.fromkeys(r["network"] for r in rows))
+        st.caption(f"**{total:,} parameters** ({parts}). The encoder q(z|x) gives each image's posterior mean and "
+                   "log-variance; the decoder p(x|z) gives the image back.")
+    if meta_model:
+        st.caption(f"Built from: {settings}.")
 
 
 def _judge_note(judge) -> str:

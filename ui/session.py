@@ -13,7 +13,7 @@ import streamlit as st
 
 from vae import VAEError, explore
 
-from . import bundles
+from . import bundles, words
 
 ss = st.session_state
 DIM_KEY = "dim_{}"
@@ -23,7 +23,8 @@ DIR_KEY = "dir_{}"
 # ------------------------------------------------------------------------------------- notices
 
 def notice(text: str) -> None:
-    """A one-line note shown at the top of the page on the next full run (bad URL parameters...)."""
+    """A one-line note shown at the top of the page on the next full run (bad URL parameters...). It is
+    Markdown: pass anything from the URL or typed by a person through words.quoted / words.literal."""
     notes = ss.setdefault("_notices", [])
     if text not in notes:
         notes.append(text)
@@ -170,7 +171,7 @@ def read_url(choices) -> dict:
     if name is not None:
         choice = bundles.find(choices, name)
         if choice is None:
-            notice(f"The link's bundle {name[:60]!r} is not one of this app's bundles: showing the default instead.")
+            notice(f"The link's bundle {words.quoted(name)} is not one of this app's bundles: showing the default instead.")
         else:
             out["choice"] = choice
     for key in ("proj", "color", "z", "sel", "label"):
@@ -190,7 +191,7 @@ def apply_url(loaded, params: dict) -> None:
         else:
             from .map_view import projection_title
 
-            notice(f"The link's map {params['proj'][:40]!r} is not in this bundle: showing "
+            notice(f"The link's map {words.quoted(params['proj'], 40)} is not in this bundle: showing "
                    f"{projection_title(default_projection(pre))}.")
     if "color" in params:
         from .map_view import colour_options
@@ -198,7 +199,7 @@ def apply_url(loaded, params: dict) -> None:
         if params["color"] in colour_options(pre):
             ss.colour_pick = params["color"]
         else:
-            notice(f"The link's colouring {params['color'][:40]!r} is not measured in this bundle: colouring by class.")
+            notice(f"The link's colouring {words.quoted(params['color'], 40)} is not measured in this bundle: colouring by class.")
     sel = None
     if "sel" in params:
         try:
@@ -207,7 +208,7 @@ def apply_url(loaded, params: dict) -> None:
                 raise ValueError
         except ValueError:
             sel = None
-            notice(f"The link's selected point {params['sel'][:20]!r} does not exist in this bundle: ignored.")
+            notice(f"The link's selected point {words.quoted(params['sel'], 20)} does not exist in this bundle: ignored.")
     z = None
     if "z" in params:
         try:
@@ -222,7 +223,7 @@ def apply_url(loaded, params: dict) -> None:
                 raise ValueError
             ss.z_label = label
         except ValueError:
-            notice(f"The link's class {params['label'][:20]!r} does not exist in this bundle: ignored.")
+            notice(f"The link's class {words.quoted(params['label'], 20)} does not exist in this bundle: ignored.")
     bad = 0
     for text in params.get("bm", []):
         try:

@@ -6,21 +6,19 @@ only redraws them. An interpolation's path and an upload's place are drawn on th
 from __future__ import annotations
 
 import html
-import io
 import urllib.parse
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from vae import VAEError, explore, latent, render
-from vae.data import convert_image
+from vae.errors import ImageError
+from vae.image_input import read_upload
 
-from . import images, map_view, session
+from . import images, map_view, session, words
 from .session import ss
-
-MAX_UPLOAD_PIXELS = 40_000_000
 
 
 def _decode(loaded, zs, label=None) -> np.ndarray:
@@ -218,17 +216,10 @@ def _on_upload() -> None:
     b = loaded.bundle
     h, w, c = b.image_shape
     try:
-        raw = f.getvalue()
-        with Image.open(io.BytesIO(raw)) as im:
-            if im.width * im.height > MAX_UPLOAD_PIXELS:
-                raise ValueError("the picture is too large (over 40 megapixels)")
-            im.load()
-            preview = im.copy()
-            preview.thumbnail((256, 256))
-            x = convert_image(im, (h, w), c)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
-        ss.upload = {"error": f"Could not read {f.name[:60]} as an image ({str(exc)[:80] or exc.__class__.__name__}): "
-                              "upload a PNG, JPEG, GIF, BMP or WebP file."}
+        x, preview = read_upload(f.getvalue(), (h, w), c, fit=session.kept_value("upload_fit") or "pad",
+                                 name=f.name[:80])
+    except ImageError as exc:
+        ss.upload = {"error": str(exc)}
         session.rerun("tools", "live")
         return
     ident = (f.name, f.size)
@@ -239,15 +230,21 @@ def _on_upload() -> None:
     if session.kept_value("upload_invert", False):
         x = 255 - x
     label = int(session.kept_value("upload_label", 0)) if b.conditional else None
-    mean, _ = b.encode(x[None], labels=[label] if label is not None else None)
-    recon = b.decode(mean, labels=[label] if label is not None else None)[0]
-    idx, dist = latent.nearest(mean[0], loaded.pre.mean, 8)
+    ss.upload = {"name": f.name, "preview": preview, **place_upload(loaded, x, label)}
     proj = loaded.pre.projections[ss.proj_pick]
-    p = proj.transform(mean)[0]
-    ss.upload = {"name": f.name, "preview": np.asarray(preview.convert("RGB")), "x": x, "z": mean[0],
-                 "recon": recon, "idx": idx, "dist": dist, "label": label, "meter": loaded.off_manifold(mean[0])}
-    ss.marks_extra = [map_view.mark(p, "your image")]
+    ss.marks_extra = [map_view.mark(proj.transform(ss.upload["z"][None])[0], "your image")]
     session.rerun("tools", "live")
+
+
+def place_upload(loaded, x: np.ndarray, label: int | None) -> dict:
+    """A converted picture (H, W, C) uint8 -> its encoding, reconstruction, nearest encodings and meter report."""
+    b = loaded.bundle
+    labels = [label] if label is not None else None
+    mean, _ = b.encode(x[None], labels=labels)
+    recon = b.decode(mean, labels=labels)[0]
+    idx, dist = latent.nearest(mean[0], loaded.pre.mean, 8)
+    return {"x": x, "z": mean[0], "recon": recon, "idx": idx, "dist": dist, "label": label,
+            "meter": loaded.off_manifold(mean[0])}
 
 
 def background_differs(x: np.ndarray, data_light: bool) -> bool:
@@ -267,12 +264,17 @@ def _on_explore_upload() -> None:
 
 def _upload_tab(loaded) -> None:
     b = loaded.bundle
-    st.caption(f"Upload any picture: it is cropped to the model's aspect, resized to {b.image_shape[0]}×{b.image_shape[1]} "
+    st.caption(f"Upload any picture: it is fitted to the model's aspect (padded with its own background, or "
+               f"centre-cropped), resized to {b.image_shape[0]}×{b.image_shape[1]} "
                f"{'grey' if b.image_shape[2] == 1 else 'colour'}, encoded, reconstructed and placed on the map.")
     light = bool(loaded.pre.info.get("attribute_options", {}).get("invert", False))
-    c = st.columns([2, 1, 1], vertical_alignment="bottom")
-    c[0].file_uploader("Your image", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="upload_file",
+    c = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    c[0].file_uploader("Your image", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"], key="upload_file",
                        on_change=_on_upload)
+    session.kept(c[3].segmented_control, "Fit", ["pad", "crop"], key="upload_fit", default="pad", on_change=_on_upload,
+                 format_func={"pad": "Pad", "crop": "Crop"}.get,
+                 help="Pad: the whole picture, its background added to fill the model's aspect. Crop: the centre "
+                      "only, filling the frame (a wide picture loses its sides).")
     session.kept(c[1].toggle, "Invert colours", key="upload_invert", default=False, on_change=_on_upload,
                 help="The training images are " + ("dark on light" if light else "light on a black background") +
                      ": a picture the other way round is inverted (set automatically from its border).")
@@ -283,7 +285,7 @@ def _upload_tab(loaded) -> None:
     if not up:
         return
     if "error" in up:
-        st.error(up["error"])
+        st.error(words.literal(up["error"], limit=400))  # it names the uploaded file: shown as typed, never as Markdown
         return
     names = b.class_names
     cols = st.columns([1, 1, 1, 1.5], gap="small")
@@ -296,7 +298,7 @@ def _upload_tab(loaded) -> None:
         m = up["meter"]
         st.markdown(f"Placed on the map as **your image**. Nearest encodings: "
                     f"{', '.join(names[loaded.pre.labels[i]] for i in up['idx'][:3])}.")
-        st.caption(f"Off-manifold: {m['verdict']} ({m['percentile']:.0f}th percentile of distance to the data)")
+        st.caption("Off-manifold: %s (%s)" % words.meter_words(m))
         st.button("Explore from here", on_click=_on_explore_upload, type="primary")
     st.html(images.row([loaded.pre.images[i] for i in up["idx"]],
                        [f"{names[loaded.pre.labels[i]]} · {d:.2f}" for i, d in zip(up["idx"], up["dist"])], 56))

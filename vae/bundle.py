@@ -33,7 +33,9 @@ except ImportError:  # Windows: no advisory locks; a reader may then clear a liv
 
 import numpy as np
 
+from . import meta_schema
 from .errors import BundleError, VAEError
+from .keras_config import check_imported
 
 FORMAT_VERSION = 1
 META, HISTORY, MODEL = "meta.json", "history.json", "model.keras"
@@ -179,12 +181,33 @@ def recover(out: Path) -> None:
             _recover_locked(out)
 
 
+def check_out(out: Path) -> None:
+    """Refuse to write a new bundle over something that is not a bundle: a file, or a folder of other
+    files (a save swaps the whole folder, so they would be lost). Nothing is changed either way."""
+    out = Path(out)
+    if out.is_symlink() and not out.is_dir():
+        raise BundleError(f"{out} is a symbolic link, not a bundle folder: choose a new folder for the bundle "
+                          "(nothing was changed).")
+    if out.exists() and not out.is_dir():
+        raise BundleError(f"{out} is an existing file, not a bundle folder: choose a new folder for the bundle "
+                          "(the file was left as it is).")
+    if out.is_dir():
+        try:
+            entries = [f.name for f in out.iterdir()]
+        except OSError as exc:
+            raise BundleError(f"Cannot read the folder {out} ({exc.strerror}): choose a writable folder.") from exc
+        if entries and META not in entries and MODEL not in entries:
+            raise BundleError(f"{out} is a folder of {len(entries)} other file(s), not a bundle: choose a new or empty "
+                              "folder for the bundle (nothing was changed).")
+
+
 @contextlib.contextmanager
 def transaction(out: Path, start_from: Path | None = None):
     """Yield a temporary folder to fill; on success it replaces `out` whole, with fresh checksums.
 
     `start_from` (usually `out` itself) is copied in first, so an update keeps what it does not touch.
-    The body must leave a meta.json in the folder. Writers of one bundle take turns (a file lock
+    The body must leave a meta.json in the folder. A new bundle (no `start_from`) may replace only a
+    bundle or an empty folder, never a file or a folder of other files (check_out). Writers of one bundle take turns (a file lock
     held from the copy to the swap), so two updates at once both land; a killed writer's lock is
     released by the kernel and its leftovers are cleared by the next reader or writer.
     """
@@ -199,6 +222,8 @@ def transaction(out: Path, start_from: Path | None = None):
         try:
             if held:
                 _recover_locked(out)
+            if start_from is None:
+                check_out(out)  # under the lock: nothing can appear there before the swap
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
             _public(tmp, folder=True)
         except OSError as exc:
@@ -217,6 +242,7 @@ def transaction(out: Path, start_from: Path | None = None):
             yield tmp
             meta = json.loads((tmp / META).read_text())
             meta["files"] = {f.name: sha256(f) for f in sorted(tmp.iterdir()) if f.is_file() and f.name != META}
+            meta_schema.validate(json.loads(json.dumps(meta, default=_json_default)), out / META)  # never write what a reader refuses
             atomic_write_json(tmp / META, meta)
             _fsync_dir(tmp)
             if out.exists():
@@ -289,18 +315,14 @@ def update_bundle(path, arrays: dict | None = None, meta_updates: dict | None = 
 
 
 def read_meta(path: Path) -> dict:
+    """The bundle's meta.json, read and checked field by field (vae/meta_schema.py) before anyone uses it."""
     path = Path(path)
     if not path.is_dir():
         raise BundleError(f"No bundle folder at {path}: train one with `python scripts/train.py --out {path}`.")
     try:
-        meta = json.loads((path / META).read_text())
+        return meta_schema.read_meta_file(path / META)
     except FileNotFoundError as exc:
         raise BundleError(f"{path} has no meta.json, so it is not a bundle: train one with scripts/train.py.") from exc
-    except (OSError, ValueError) as exc:
-        raise BundleError(f"meta.json in {path} is damaged ({exc.__class__.__name__}): restore the bundle or retrain it.") from exc
-    if not isinstance(meta, dict):
-        raise BundleError(f"meta.json in {path} is damaged (not an object): restore the bundle or retrain it.")
-    return meta
 
 
 def _plain_file(path: Path, name) -> Path:
@@ -340,6 +362,8 @@ MODEL_KEYS = {"module", "class_name", "config", "registered_name", "compile_conf
 VAE_KEYS = {"name", "trainable", "dtype", "seed", "image_shape", "latent_dim", "beta", "conditional", "num_classes",
             "base_filters", "hidden_units", "convs_per_stage"}
 MAX_CONFIG_BYTES = 1 << 16
+MAX_IMPORTED_CONFIG_BYTES = 16 << 20
+IMPORTED_CLASS = ("ImportedVAE", "vae>ImportedVAE", "vae.imported")
 
 
 def _plain_value(v, depth: int = 0) -> bool:
@@ -349,10 +373,10 @@ def _plain_value(v, depth: int = 0) -> bool:
     return isinstance(v, list) and depth < 3 and all(_plain_value(x, depth + 1) for x in v)
 
 
-def check_model_archive(f: Path) -> None:
+def check_model_archive(f: Path) -> dict:
     """Refuse a model.keras that is not this project's VAE before Keras reads it (defence in depth
     behind safe_mode): the archive's config may name only the registered VAE class and plain values,
-    so no Lambda, no function, no module of the file's choosing."""
+    so no Lambda, no function, no module of the file's choosing. Returns the VAE's config (plain values)."""
     def refuse(reason: str):
         raise BundleError(f"model.keras in {f.parent} could not be loaded safely: {reason}; retrain the bundle "
                           "with scripts/train.py.")
@@ -363,22 +387,29 @@ def check_model_archive(f: Path) -> None:
             members = {i.filename: i for i in z.infolist()}
             if set(members) != MODEL_MEMBERS:
                 refuse(f"it holds {sorted(members)[:6]}, not a VAE saved by this project")
-            if members["config.json"].file_size > MAX_CONFIG_BYTES:
+            if members["config.json"].file_size > MAX_IMPORTED_CONFIG_BYTES:
                 refuse("its config.json is too large")
             config = json.loads(z.read("config.json"))
-    except (OSError, ValueError, zipfile.BadZipFile, KeyError) as exc:
-        if isinstance(exc, BundleError):
-            raise
+    except BundleError:
+        raise
+    except Exception as exc:  # whatever stops the archive or its JSON being read (a RecursionError too)
         refuse(f"its archive is unreadable ({exc.__class__.__name__})")
     if not isinstance(config, dict) or not set(config) <= MODEL_KEYS:
         refuse("its config.json is not a model config")
-    if config.get("class_name") != "VAE" or config.get("registered_name") != "vae>VAE" or config.get("module") != "vae.model":
-        refuse(f"it holds a {str(config.get('class_name'))[:40]!r}, not this project's VAE")
     if config.get("compile_config") not in (None, {}):
         refuse("it carries a compile configuration (loss, optimizer) that a bundle never has")
     build = config.get("build_config")
     if build is not None and not (isinstance(build, dict) and all(_plain_value(v) for v in build.values())):
         refuse("its build configuration holds more than plain values")
+    if (config.get("class_name"), config.get("registered_name"), config.get("module")) == IMPORTED_CLASS:
+        reason, _ = check_imported(config)  # a pair imported by scripts/import_model.py: Keras built-ins and
+        if reason:                          # the custom classes the app's operator registers
+            refuse(reason)
+        return
+    if members["config.json"].file_size > MAX_CONFIG_BYTES:
+        refuse("its config.json is too large")
+    if config.get("class_name") != "VAE" or config.get("registered_name") != "vae>VAE" or config.get("module") != "vae.model":
+        refuse(f"it holds a {str(config.get('class_name'))[:40]!r}, not this project's VAE")
     inner = config.get("config")
     if not isinstance(inner, dict) or not set(inner) <= VAE_KEYS:
         extra = sorted(set(inner) - VAE_KEYS)[:5] if isinstance(inner, dict) else []
@@ -392,6 +423,7 @@ def check_model_archive(f: Path) -> None:
                 refuse("its dtype policy is not a plain Keras one")
         elif not _plain_value(value):
             refuse(f"its VAE config entry {key!r} is not a plain value")
+    return inner
 
 
 def _array(value, what: str) -> np.ndarray:
@@ -434,7 +466,8 @@ class Bundle:
                     raise
                 time.sleep(0.05)  # a save may be swapping the bundle in right now: look again
         if _plain_file(self.path, MODEL).is_file():
-            check_model_archive(self.path / MODEL)
+            # meta.json must describe the model it sits beside: checked from the archive, before TensorFlow
+            meta_schema.check_agrees(self.meta, check_model_archive(self.path / MODEL), self.path / META)
         self._arrays: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._model_lock = threading.Lock()
@@ -482,9 +515,11 @@ class Bundle:
         import tensorflow as tf
 
         from . import model as _registers_vae  # noqa: F401  (registers the VAE class for loading)
+        from .imported import custom_objects_for
 
+        objects = custom_objects_for(self.path / MODEL)  # {} unless an imported pair needs registered classes
         try:
-            model = keras.saving.load_model(self.path / MODEL, compile=False, safe_mode=True)
+            model = keras.saving.load_model(self.path / MODEL, compile=False, safe_mode=True, custom_objects=objects)
         except Exception as exc:
             raise BundleError(f"model.keras in {self.path} could not be loaded safely ({exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0][:200]}): retrain the bundle with scripts/train.py.") from exc

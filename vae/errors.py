@@ -11,3 +11,7 @@ class DataError(VAEError):
 
 class BundleError(VAEError):
     """A bundle that is missing, damaged, or lacks what was asked of it."""
+
+
+class ImageError(DataError):
+    """A picture that cannot be decoded, or is too large or too thin to use."""

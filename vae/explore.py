@@ -53,23 +53,40 @@ def _scale(scale) -> tuple[float, float]:
 
 
 def move_to(z, vector, target: float, scale: dict, keep=()) -> np.ndarray:
-    """z moved so that along(z, vector) == target, leaving its position along each of `keep` unchanged.
+    """z moved so that along(z, vector) == target, leaving its position along each of `keep` unchanged
+    where it can.
 
     The step is taken along `vector` with the `keep` directions projected out (InterFaceGAN's
-    conditional editing), then lengthened so the slider lands exactly on its target.
+    conditional editing), then lengthened so the slider lands exactly on its target. When that leaves
+    nothing to move along (as many kept directions as latent dimensions, or `vector` in their span), the
+    step is the one that changes the kept directions least in the least-squares sense (keep_step).
     """
     z = checks.vector(z, None, "the latent point").astype(np.float32)
     v = latent.unit(checks.vector(vector, len(z), "the direction"))
     keep = [checks.vector(k, len(z), "a direction kept fixed").astype(np.float32) for k in keep]
     target = checks.scalar(target, "the slider value")
     center, spread = _scale(scale)
-    u = latent.orthogonalize(v, np.array(keep)) if keep else v
-    gain = float(u @ v)
-    if abs(gain) < 1e-3:
-        raise VAEError("This direction can hardly move without moving the ones kept fixed: "
-                       "keep fewer directions fixed.")
+    u = keep_step(v, keep)
     want = center + target * spread
-    return (z + (want - float(z @ v)) / gain * u).astype(np.float32)
+    return (z + (want - float(z @ v)) / float(u @ v) * u).astype(np.float32)
+
+
+def keep_step(v, keep) -> np.ndarray:
+    """The unit direction to step along to move along unit `v` while changing the `keep` directions least:
+    `v` with their span projected out when that leaves room; otherwise argmin ||K s|| over steps s with
+    v·s = 1 (K: the kept directions as unit rows), s ∝ (KᵀK + λI)⁻¹ v with a small ridge λ."""
+    v = np.asarray(v, np.float64)
+    if not len(keep):
+        return v.astype(np.float32)
+    k = np.array([latent.unit(w) for w in keep], np.float64)  # (K, d)
+    try:
+        u = latent.orthogonalize(v, k)
+        if float(u @ v) >= 1e-3:
+            return u.astype(np.float32)
+    except VAEError:
+        pass  # v lies in their span
+    m = k.T @ k + 1e-3 * np.eye(len(v))
+    return latent.unit(np.linalg.solve(m, v)).astype(np.float32)
 
 
 def set_dimension(z, dim: int, target: float, mean, std) -> np.ndarray:

@@ -74,6 +74,18 @@ def knn_accuracy(train_means, train_labels, test_means, test_labels, k: int = 10
     return float(clf.score(test_means, test_labels))
 
 
+def knn_chance(train_labels, test_labels) -> float:
+    """What k-NN accuracy is to beat: guessing each test label at random with the training split's class
+    frequencies, sum over classes of p_train(c) * p_test(c) (0.1 for ten balanced classes)."""
+    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    if not len(train_labels) or not len(test_labels):
+        return float("nan")
+    n = int(max(train_labels.max(), test_labels.max())) + 1
+    p_train = np.bincount(train_labels, minlength=n) / len(train_labels)
+    p_test = np.bincount(test_labels, minlength=n) / len(test_labels)
+    return float(p_train @ p_test)
+
+
 def encode_means(model, x: np.ndarray, y=None, batch_size: int = 1000):
     """Posterior means and log-variances (N, d) of uint8 or float images."""
     means, logvars = [], []
@@ -107,6 +119,7 @@ def evaluate(model, x_test, y_test, x_train, y_train, iwae_k: int = 1000, iwae_p
     train_means, _ = encode_means(model, x_train, ytr)
     figures["active_units"] = active_units(test_means)
     figures["knn_accuracy"] = knn_accuracy(train_means, y_train, test_means, y_test)
+    figures["knn_chance"] = knn_chance(y_train, y_test)
     figures["reconstruction_mse"] = reconstruction_mse(model, x_test, test_means, yt)
     figures["test_points"] = int(len(x_test))
     return figures

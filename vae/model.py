@@ -16,9 +16,10 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from . import limits
 from .errors import VAEError
 
-MAX_STAGES = 4
+MAX_STAGES = limits.MAX_STAGES
 
 
 @dataclasses.dataclass
@@ -49,6 +50,10 @@ class VAEConfig:
             raise VAEError("A conditional VAE needs labelled data with at least 2 classes.")
         if int(self.base_filters) < 1 or int(self.convs_per_stage) < 1 or int(self.hidden_units) < 0:
             raise VAEError("base_filters and convs_per_stage must be >= 1 and hidden_units >= 0.")
+        # before any layer is built: a model of 10^9 weights is refused here, not by an allocator
+        limits.check_model_size(image_shape=shape, latent_dim=self.latent_dim, conditional=bool(self.conditional),
+                                num_classes=int(self.num_classes), base_filters=int(self.base_filters),
+                                hidden_units=int(self.hidden_units), convs_per_stage=int(self.convs_per_stage))
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -222,3 +227,24 @@ def _unpack(data):
     if isinstance(data, (tuple, list)):
         return data[0], (data[1] if len(data) > 1 else None)
     return data, None
+
+
+def layer_table(model) -> list[dict]:
+    """The model's layer structure for a model card: one row per layer of its encoder and decoder (or of
+    the model itself when it has neither), with network, layer name, type, output shape and parameters."""
+    nets = [(name, getattr(model, name)) for name in ("encoder", "decoder") if hasattr(getattr(model, name, None), "layers")]
+    rows = []
+    for net, sub in nets or [(getattr(model, "name", "model"), model)]:
+        for layer in sub.layers:
+            try:
+                shape = layer.output.shape
+                shape = ", ".join(str(s) for s in (shape[0] if isinstance(shape, list) else shape))
+            except (AttributeError, ValueError):  # a layer used twice, or not built: no single output
+                shape = ""
+            try:
+                params = int(layer.count_params())
+            except ValueError:  # not built
+                params = 0
+            rows.append({"network": net, "layer": layer.name, "type": type(layer).__name__,
+                         "output shape": f"({shape})" if shape else "", "parameters": params})
+    return rows

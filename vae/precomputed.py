@@ -82,10 +82,12 @@ class Precomputed:
         return scores.argmax(1)
 
     def off_manifold(self, z, k: int = 5) -> dict:
-        """latent.off_manifold against these encodings; the reference is built on the first call."""
+        """latent.off_manifold against these encodings, in the active dimensions; the reference is built on
+        the first call."""
         with self._lock:
             if self._reference is None or self._reference["k"] != k:
-                self._reference = latent.manifold_reference(self.mean, k)
+                active = latent.active_dimensions(self.kl_per_dim)
+                self._reference = latent.manifold_reference(self.mean, k, dims=active)
         return latent.off_manifold(z, self.mean, k, reference=self._reference)
 
 

@@ -18,8 +18,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import limits, meta_schema
 from .bundle import atomic_write_bytes, atomic_write_json, sha256
-from .data import Dataset, load_dataset
+from .data import Dataset, dataset_spec, load_dataset
 from .errors import VAEError
 from .model import VAE
 
@@ -27,6 +28,7 @@ from .model import VAE
 # which are written (under new, epoch-numbered names) before it. A run killed at any moment resumes
 # from the files the last state.json names; files it does not name are leftovers and are removed.
 CHECKPOINT, BEST, STATE = "checkpoint.keras", "best.weights.h5", "state.json"  # CHECKPOINT, BEST: older runs
+MAX_STATE_BYTES = 64 << 20  # a state.json holds the settings and a few numbers per epoch
 
 
 def checkpoint_name(epoch: int) -> str:
@@ -77,13 +79,20 @@ class TrainConfig:
                   (self.lr_schedule in ("cosine", "constant"), f"--lr-schedule must be cosine or constant, got {self.lr_schedule}"),
                   (self.strategy in ("default", "mirrored"), f"--strategy must be default or mirrored, got {self.strategy}"),
                   (0 <= self.kl_warmup < 1e6, f"--kl-warmup must be >= 0 epochs, got {self.kl_warmup}"),
-                  (self.max_train is None or self.max_train >= 2, f"--max-train must be at least 2, got {self.max_train}")]
+                  (self.max_train is None or self.max_train >= 2, f"--max-train must be at least 2, got {self.max_train}"),
+                  (self.image_size is None or 4 <= self.image_size <= limits.MAX_SIDE,
+                   f"--image-size must be between 4 and {limits.MAX_SIDE}, got {self.image_size}")]
+        # sizes first, before any data is read; the weight count is checked again once the image shape is known
+        size = limits.model_size_problem((self.image_size or 4, self.image_size or 4, self.channels or 1), self.latent_dim,
+                                         base_filters=self.base_filters, hidden_units=self.hidden_units,
+                                         convs_per_stage=self.convs_per_stage)
+        checks.append((size is None, size))
         for ok, message in checks:
             if not ok:
                 raise VAEError(message + ".")
 
     def data_options(self) -> dict:
-        return {"image_size": self.image_size, "channels": self.channels, "seed": self.seed}
+        return {"image_size": self.image_size, "channels": self.channels, "seed": self.seed, "stratify": True}
 
     def model_kwargs(self, ds: Dataset) -> dict:
         return dict(image_shape=ds.image_shape, latent_dim=self.latent_dim, beta=self.beta,
@@ -139,16 +148,22 @@ class EpochCheckpoint(keras.callbacks.Callback):
             history.setdefault(k, []).append(v)
         history.setdefault("seconds", []).append(round(time.time() - self.epoch_started, 2))
         best_val, best_file = self.best_val, self.best_file
+        written = []  # this epoch's files: until state.json names them they are orphans, removed if a write fails
         try:
             if logs.get("val_loss", math.inf) < best_val:
                 best_val, best_file = logs["val_loss"], best_name(n)
-                save_weights(self.model, self.run_dir / best_file)
+                written.append(self.run_dir / best_file)
+                save_weights(self.model, written[-1])
             ckpt = checkpoint_name(n)
-            _save_file(self.model.save, self.run_dir / ckpt)
+            written.append(self.run_dir / ckpt)
+            _save_file(self.model.save, written[-1])
             atomic_write_json(self.run_dir / STATE, {
                 "epoch": n, "best_val_loss": best_val, "checkpoint": ckpt, "checkpoint_sha256": sha256(self.run_dir / ckpt),
                 "best": best_file, "config": dataclasses.asdict(self.cfg), "history": history})
         except OSError as exc:
+            for f in written:
+                with contextlib.suppress(OSError):
+                    f.unlink()
             reason = os.strerror(exc.errno) if exc.errno else exc.__class__.__name__
             raise CheckpointError(f"Could not write the checkpoint of epoch {n} in {self.run_dir} ({reason}): free "
                                   "some disk space or make the folder writable, then continue with --resume.") from None
@@ -211,26 +226,82 @@ def _optimizer(cfg: TrainConfig, steps_per_epoch: int):
     return keras.optimizers.Adam(lr)
 
 
+STATE_KEYS = {"epoch", "best_val_loss", "checkpoint", "checkpoint_sha256", "best", "config", "history"}
+
+
+def _config_problem(config) -> str | None:
+    """What is wrong with state.json's "config" (TrainConfig's fields, each of its declared type), or None."""
+    if not isinstance(config, dict):
+        return "its config is not a JSON object"
+    fields = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(config) - set(fields))
+    if unknown:
+        return f"its config has {len(unknown)} unknown setting(s), the first {json.dumps(unknown[0][:40])}"
+    for name, value in config.items():
+        kind = fields[name].replace(" | None", "")
+        ok = ((value is None and "None" in fields[name]) or
+              (kind == "int" and isinstance(value, int) and not isinstance(value, bool)) or
+              (kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)) or
+              (kind == "bool" and isinstance(value, bool)) or (kind == "str" and isinstance(value, str)))
+        if not ok:
+            return f"its config setting {name} is not a{'n' if kind == 'int' else ''} {kind}"
+    try:
+        TrainConfig(**config)
+    except VAEError as exc:
+        return f"its config is out of range ({str(exc).rstrip('.')})"
+    return None
+
+
+def _state_problem(state) -> str | None:
+    """What is wrong with a parsed state.json, or None: types, ranges and keys, before anything uses it."""
+    unknown = sorted(set(state) - STATE_KEYS)
+    if unknown:
+        return f"it has {len(unknown)} unknown key(s), the first {json.dumps(unknown[0][:40])}"
+    missing = sorted({"epoch", "config", "history"} - set(state))
+    if missing:
+        return f"it lacks {missing[0]}"
+    epoch, history, best_val = state["epoch"], state["history"], state.get("best_val_loss", math.inf)
+    if not (isinstance(epoch, int) and not isinstance(epoch, bool) and 0 <= epoch <= 10**6):
+        return "its epoch is not a whole number from 0 to 1,000,000"
+    if not (isinstance(best_val, (int, float)) and not isinstance(best_val, bool) and not math.isnan(best_val)):
+        return "its best_val_loss is not a number"
+    for key in ("checkpoint", "best"):
+        name = state.get(key)
+        if name is not None and not (isinstance(name, str) and name and Path(name).name == name and "\\" not in name):
+            return f"its {key} is not the name of a file in the run folder"
+    if not (state.get("checkpoint_sha256") is None or isinstance(state["checkpoint_sha256"], str)):
+        return "its checkpoint_sha256 is not a checksum"
+    if not (isinstance(history, dict) and all(isinstance(v, list) and len(v) <= 10**6 and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v) for v in history.values())):
+        return "its history is not a mapping of lists of finite numbers"
+    return _config_problem(state["config"])
+
+
 def load_state(run_dir) -> dict | None:
-    """The last completed epoch's state, with "checkpoint" and "best" naming its files; None if there is none."""
+    """The last completed epoch's state, with "checkpoint" and "best" naming its files; None if there is none.
+
+    state.json is read like meta.json (regular file, size and depth capped) and checked key by key:
+    a damaged one is one sentence ("state.json is damaged: ...; start again with --restart")."""
     run_dir = Path(run_dir)
     f = run_dir / STATE
-    if not f.is_file():
+    if not f.exists() and not f.is_symlink():
         return None
     try:
-        state = json.loads(f.read_text())
-        ckpt = state.setdefault("checkpoint", CHECKPOINT)  # runs from before epoch-numbered files
-        state.setdefault("best", BEST if (run_dir / BEST).is_file() else None)
-        int(state["epoch"]), state["config"], state["history"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise VAEError(f"{f} is damaged: start again without --resume.") from exc
-    if not isinstance(ckpt, str) or Path(ckpt).name != ckpt or not (run_dir / ckpt).is_file():
+        state = meta_schema.read_json_object(f, limit=MAX_STATE_BYTES)
+        problem = _state_problem(state)
+    except meta_schema.UnreadableJSON as exc:
+        problem = str(exc)[len("is damaged: "):] if str(exc).startswith("is damaged: ") else f"it {exc}"
+    if problem:
+        raise VAEError(f"{f} is damaged: {problem}; start again with --restart.")
+    ckpt = state.setdefault("checkpoint", CHECKPOINT)  # runs from before epoch-numbered files
+    state.setdefault("best", BEST if (run_dir / BEST).is_file() else None)
+    if not (run_dir / ckpt).is_file():
         if ckpt == CHECKPOINT:
             return None
-        raise VAEError(f"{f} names the checkpoint {str(ckpt)[:60]!r}, which is missing: start again without --resume.")
+        raise VAEError(f"{f} names the checkpoint {json.dumps(ckpt[:60])}, which is missing: start again with --restart.")
     if state.get("checkpoint_sha256") and sha256(run_dir / ckpt) != state["checkpoint_sha256"]:
         raise VAEError(f"The checkpoint {run_dir / ckpt} is damaged (its checksum does not match state.json): "
-                       "start again without --resume.")
+                       "start again with --restart.")
     return state
 
 
@@ -303,7 +374,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
                                f"the last good checkpoint is in {run_dir}; lower --lr and continue with --resume.")
     if checkpoint.best_file and (run_dir / checkpoint.best_file).is_file():
         load_weights(model, run_dir / checkpoint.best_file)
-    info = {"dataset": ds.name, "source": ds.source, "class_names": ds.class_names,
+    info = {"dataset": ds.name, "dataset_spec": dataset_spec(cfg.dataset), "source": ds.source, "class_names": ds.class_names,
             "splits": {"train": int(len(x_tr)), "validation": int(len(x_val)), "test": int(len(ds.x_test))},
             "skipped_files": ds.skipped, "data_options": cfg.data_options(),
             "training": {**dataclasses.asdict(cfg), "epochs_done": len(history.get("loss", [])),
