@@ -63,7 +63,7 @@ _CSS = """
   background: linear-gradient(90deg, #1f9d55 0 90%, #d97706 90% 99%, #dc2626 99%); }
 .meter-tick { position: absolute; top: -3px; width: 4px; height: 12px; border-radius: 2px;
   background: var(--st-text-color); }
-.meter-text { font-size: .75rem; opacity: .8; line-height: 1.3; min-height: 5.2em; }
+.meter-text { font-size: .75rem; opacity: .8; line-height: 1.3; min-height: 6.5em; }  /* 5 lines at 1280 wide */
 .lp-pad { position: relative; width: 100%; aspect-ratio: 1 / 1; border-radius: 8px; overflow: hidden;
   border: 1px solid var(--st-border-color); background: var(--st-secondary-background-color);
   cursor: crosshair; touch-action: none; outline: none; }
