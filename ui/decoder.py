@@ -190,7 +190,8 @@ def live() -> None:
                alt="decoded image at the current point", bounds=loaded.bounds[proj_name], point=point[:2],
                rev=ss.pad_rev, ack=ss.pad_ack, on_change=_on_pad, background=map_view.pad_background(loaded, proj_name),
                axes=map_view.axis_titles(proj_name, proj.dims)[:2], map_key=map_view.chart_key(proj.dims),
-               map_dims=proj.dims, point3=point if proj.dims == 3 else None, path=path, marks=marks)
+               map_dims=proj.dims, point3=point if proj.dims == 3 else None, path=path, marks=marks,
+               clear_sel=ss.get("clear_sel", 0), legend_key=loaded.name)
     if ss.get("live_error"):
         st.caption(f":red[{ss.live_error}]")
     if not ss.get("dragging"):
@@ -206,11 +207,12 @@ def actions() -> None:
         st.selectbox("Class the decoder draws", range(len(b.class_names)), format_func=lambda k: b.class_names[k],
                      index=int(ss.z_label), key="z_label_pick", on_change=_on_label,
                      help="This bundle is class-conditional: the same latent point drawn as another class.")
-    c1, c2, c3, c4 = st.columns(4, gap="small")
-    c1.button("Reset", icon=":material/restart_alt:", on_click=_on_reset, width="stretch", key="reset",
+    # one row that wraps when the column is narrow: a label is never cut to "R..."
+    c1 = c2 = c3 = c4 = st.container(horizontal=True, gap="small", key="decoder_actions")
+    c1.button("Reset", icon=":material/restart_alt:", on_click=_on_reset, key="reset",
               help=f"Back to encoding #{ss.get('sel', 0)}, the point selected on the map.")
     # lazy popovers: their contents exist only while open, so every rerun of the page stays light
-    sample = c2.popover("Sample", width="stretch", key="pop_sample", on_change="rerun",
+    sample = c2.popover("Sample", key="pop_sample", on_change="rerun",
                         help="Draw a point from the prior N(0, T²I), with a seed and a temperature T.")
     if sample.open:
         with sample:
@@ -223,7 +225,7 @@ def actions() -> None:
             st.button("Draw a point", on_click=_on_sample, type="primary", key="draw")
             if ss.get("last_sample"):
                 st.caption("Last draw: seed %d, temperature %.1f" % ss.last_sample)
-    save = c3.popover("Save", width="stretch", key="pop_save", on_change="rerun",
+    save = c3.popover("Save", key="pop_save", on_change="rerun",
                       help="Bookmark the current point by name.")
     if save.open:
         with save:
@@ -232,7 +234,7 @@ def actions() -> None:
             if ss.get("bookmark_msg"):
                 st.caption(ss.bookmark_msg)
     holder = ss.setdefault("_now", {})
-    export = c4.popover("Export", width="stretch", key="pop_export", on_change="rerun",
+    export = c4.popover("Export", key="pop_export", on_change="rerun",
                         help="Download the image (PNG) or the latent vector (CSV); share the page's address.")
     if export.open:
         with export:
@@ -358,7 +360,10 @@ def _on_make_slider() -> None:
     session.set_kept("shown_dirs", (session.kept_value("shown_dirs") or []) + [name])
     ss.custom_name = ""
     ss.controls_error = None
+    ss.lasso = []
+    ss.clear_sel = ss.get("clear_sel", 0) + 1  # the lasso is used: the map lets go of it
     session.sync_controls(loaded)
+    session.rerun("controls", "live")
 
 
 EFFECT_SPAN = 2.0  # spreads either way, as the precomputed sliders' edit fidelity
@@ -451,13 +456,13 @@ def controls() -> None:
             shown = session.kept(st.multiselect, "Sliders shown", names, key="shown_dirs", placeholder="Choose directions")
             classes = list(loaded.bundle.class_names)
             if any(d.kind == "class_pair" for d in pre.directions) and len(classes) > 1:
-                a, b, add = st.columns([1, 1, 0.6], vertical_alignment="bottom")
+                a, b = st.columns(2, vertical_alignment="bottom")
                 for key, default in (("pair_a", classes[0]), ("pair_b", classes[1])):
                     if session.kept_value(key) not in classes:  # kept from another bundle
                         session.set_kept(key, default)
                 session.kept(a.selectbox, "From class", classes, key="pair_a")
                 session.kept(b.selectbox, "to class", classes, key="pair_b")
-                add.button("Add A → B", on_click=_on_add_pair, width="stretch")
+                st.button("Add the A → B slider", on_click=_on_add_pair)  # own row: never cut to "Add ..."
             session.kept(st.toggle, "Keep the other shown sliders fixed (conditional editing)", key="keep_fixed",
                          default=False, help="Moves along the direction with the other shown directions projected "
                                              "out, so their sliders stay put. With more shown sliders than latent "

@@ -18,6 +18,7 @@ def _on_map_select() -> None:
         session.rerun("controls")
     elif len(rows) == 1:
         session.select(loaded, rows[0])
+        ss.clear_sel = ss.get("clear_sel", 0) + 1  # used: the map does not stay faded around it
         session.rerun("live", "actions", "controls", "inspector")
     else:
         ss.lasso = []
@@ -32,21 +33,29 @@ def _on_projection() -> None:
     if ss.get("upload") and "z" in ss.upload:
         p = ss._loaded.pre.projections[ss.proj_pick].transform(ss.upload["z"][None])[0]
         ss.marks_extra = [map_view.mark(p, "your image")]
+    session.rerun("map", "live", "tools")  # the new map, the pad on its plane, the grid tab; not the whole page
 
 
-def map_panel(loaded) -> None:
+def _on_colour() -> None:
+    session.rerun("map")  # only the map changes
+
+
+@st.fragment(key="map")
+def map_panel() -> None:
+    """The big map: a projection or colour change reruns this alone (and the pad), not the page."""
+    loaded = ss._loaded
     pre = loaded.pre
     name, colour = ss.proj_pick, ss.colour_pick
     proj = pre.projections[name]
     fig = map_view.figure(loaded, name, colour)
     n = len(pre.labels)
     if proj.dims == 3:
-        st.plotly_chart(fig, key=map_view.chart_key(3), config={"displaylogo": False})
+        st.plotly_chart(fig, key=map_view.chart_key(3), config=map_view.CHART_CONFIG)
         help_text = ("Drag to turn the 3-D map, scroll to zoom; click a point to inspect it and decode from there. "
                      "Lasso selection needs a 2-D map.")
     else:
         st.plotly_chart(fig, key=map_view.chart_key(2), on_select=_on_map_select, selection_mode=("points", "box", "lasso"),
-                        config={"displaylogo": False, "scrollZoom": True})
+                        config={**map_view.CHART_CONFIG, "scrollZoom": True})
         help_text = ("Click a point to inspect it and decode from there; click empty space to decode there. "
                      "Lasso or box-select (toolbar, top right) to make your own slider. Scroll to zoom; "
                      "click a class in the legend to hide it, double-click to show it alone.")
@@ -57,6 +66,7 @@ def map_panel(loaded) -> None:
     ring = "The red ring is the current point. "
     st.caption(f"{n:,} {split} encodings, {map_view.projection_title(name)}, coloured by {colour}. "
                f"{ring}{help_text}{inverse}")
+    session.write_url(loaded)
 
 
 def sidebar(loaded) -> None:
@@ -69,9 +79,10 @@ def sidebar(loaded) -> None:
         ss.colour_pick = map_view.CLASS
     with st.sidebar:
         st.radio("Map", names, key="proj_pick", format_func=map_view.projection_title, on_change=_on_projection,
+                 persist_state="session",
                  help="How the latent space is laid flat. PCA is linear with an exact inverse; t-SNE and UMAP keep "
                       "neighbours together, and map back to latent space approximately.")
-        st.selectbox("Colour by", options, key="colour_pick",
+        st.selectbox("Colour by", options, key="colour_pick", persist_state="session", on_change=_on_colour,
                      help="Class, a measured attribute of each image, or the reconstruction error (nats).")
         b = loaded.bundle
         st.caption(f"{b.meta.get('dataset', '?')} · latent {b.latent_dim} · β {b.meta.get('beta', 1)} · "
@@ -111,7 +122,7 @@ def page() -> None:
     st.html(images.CSS)
     left, right = st.columns([1.2, 1], gap="medium")
     with left:
-        map_panel(loaded)  # sent now: the browser draws the map while the model may still be loading
+        map_panel()  # sent now: the browser draws the map while the model may still be loading
     if not _model_ready(loaded, right):
         return
     with left:

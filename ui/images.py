@@ -14,6 +14,10 @@ from vae import render
 CSS = """
 <style>
 .block-container, [data-testid=stMainBlockContainer] { padding-top: 4.2rem; }
+/* "Sliders shown" grows with its choices instead of scrolling (a half-cut last row hides sliders) */
+.st-key-shown_dirs [data-testid=stMultiSelectTagsContainer],
+.st-key-shown_dirs :has(> [data-testid=stMultiSelectTagsContainer]) {
+  max-height: none !important; height: auto !important; overflow: visible !important; }
 img.px { image-rendering: pixelated; image-rendering: crisp-edges; display: block;
          border-radius: 6px; border: 1px solid rgba(128,128,128,.25); background: #000; }
 .px-row { display: flex; flex-wrap: wrap; gap: 5px; align-items: flex-start; }

@@ -169,11 +169,67 @@ function attachMap(s) {
     };
     frame = requestAnimationFrame(follow);
   }
+  const restyled = () => saveLegend(s);
   gd.on("plotly_afterplot", redraw);
   gd.on("plotly_relayout", redraw);
   gd.on("plotly_click", click);
-  s.map = { gd, svg, path, marks, ring, dot, centre, redraw, click, three, stop: () => { ac.abort(); cancelAnimationFrame(frame); } };
+  gd.on("plotly_restyle", restyled);
+  s.map = { gd, svg, path, marks, ring, dot, centre, redraw, click, restyled, three,
+            stop: () => { ac.abort(); cancelAnimationFrame(frame); } };
+  restoreLegend(s, gd);
   redraw();
+}
+
+// ------------------------------------------------ selections and the legend filter on the big map
+// Plotly's public API (Plotly.restyle / relayout) through the global the page's Plotly bundle sets;
+// without it the map keeps its selection until a double-click and the legend filter is not restored.
+
+function plotlyApi() {
+  const P = window.Plotly;
+  if (P && typeof P.restyle === "function" && typeof P.relayout === "function") return P;
+  if (!window.__latentPadWarned) {
+    window.__latentPadWarned = true;
+    console.warn("latent explorer: no window.Plotly; map selections are not cleared and the legend filter is not kept");
+  }
+  return null;
+}
+
+function clearSelection(s) { // a consumed click or a lasso that became a slider: nothing stays selected
+  const gd = mapGraph(s), P = plotlyApi();
+  if (!gd || !P || !gd._fullData) return;
+  gd.emit("plotly_doubleclick"); // Streamlit forgets the selection (and tells Python it is empty)...
+  const clear = () => { // ...then the figure lets go of it, after Streamlit has redrawn its own copy
+    if (!gd.isConnected) return;
+    if ((gd.layout.selections || []).length) P.relayout(gd, { selections: [] });
+    if (gd._fullData.some((t) => t.selectedpoints)) P.restyle(gd, { selectedpoints: [null] });
+  };
+  requestAnimationFrame(() => requestAnimationFrame(clear));
+  setTimeout(clear, 500);
+  setTimeout(clear, 1500);
+  log("cleared", { t: performance.now() });
+}
+
+function legendKey(s) { return `latentExplorer.hidden.${s.data.legend_key || ""}`; }
+
+function hiddenNow(gd) {
+  return [...new Set((gd._fullData || []).filter((t) => t.visible === "legendonly").map((t) => t.name))].sort();
+}
+
+function saveLegend(s) { // which classes the person hid, kept in the tab's sessionStorage
+  const gd = s.map && s.map.gd;
+  if (!gd || !gd._fullData) return;
+  try { sessionStorage.setItem(legendKey(s), JSON.stringify(hiddenNow(gd))); } catch (e) { /* storage off */ }
+}
+
+function restoreLegend(s, gd) { // a map drawn again (other page, reload, new colouring) hides them again
+  let want = [];
+  try { want = JSON.parse(sessionStorage.getItem(legendKey(s)) || "[]"); } catch (e) { want = []; }
+  if (!Array.isArray(want) || !gd._fullData) return;
+  const P = want.length || hiddenNow(gd).length ? plotlyApi() : null;
+  if (!P || JSON.stringify(hiddenNow(gd)) === JSON.stringify([...want].sort())) return;
+  const idx = [], vis = [];
+  gd._fullData.forEach((t, i) => { idx.push(i); vis.push(want.includes(t.name) ? "legendonly" : true); });
+  P.restyle(gd, { visible: vis }, idx);
 }
 
 function sendRow(s, row) { // a point clicked on the 3-D map: Python selects that encoding
@@ -187,9 +243,10 @@ function sendRow(s, row) { // a point clicked on the 3-D map: Python selects tha
 
 function detachMap(s) {
   if (!s.map) return;
-  const { gd, svg, redraw, click, stop } = s.map;
+  const { gd, svg, redraw, click, restyled, stop } = s.map;
   stop();
   if (gd && gd.removeListener) {
+    gd.removeListener("plotly_restyle", restyled);
     gd.removeListener("plotly_afterplot", redraw);
     gd.removeListener("plotly_relayout", redraw);
     gd.removeListener("plotly_click", click);
@@ -359,6 +416,8 @@ export default function (component) {
   drawPad(s);
   const hadMap = s.map;
   attachMap(s);  // (re)attaching draws the map's path and marks itself
+  if (s.clearSel !== undefined && data.clear_sel !== s.clearSel) clearSelection(s);
+  s.clearSel = data.clear_sel;
   const key = JSON.stringify([data.path, data.marks, data.bounds]);
   if (key !== s.staticKey) { // path, marks or bounds changed: redraw them (not on every drag step)
     s.staticKey = key;

@@ -7,8 +7,10 @@ which reruns the fragment the pad lives in; the new image comes back in the comp
 so a drag step updates this single element. It sends the next point only once the server has
 acknowledged the previous one (`ack`), so the image follows the pointer instead of a backlog.
 The same script draws the current point, a path and marks over the big Plotly map (an SVG laid on
-top, so the figure itself never changes) and reports clicks on the map's empty space
-(layout.clickanywhere) as points with source "map".
+top, so the figure itself never changes), reports clicks on the map's empty space
+(layout.clickanywhere) as points with source "map", clears the map's selection once Python has
+used it, and keeps the legend filter (hidden classes) in the tab's sessionStorage, so it outlives
+a page change, a reload and a new colouring.
 """
 from __future__ import annotations
 
@@ -50,17 +52,18 @@ _CSS = """
   color: var(--st-text-color); margin: 0 0 .5rem 0; }
 .lp-help { font-family: var(--st-font); font-size: .875rem; color: var(--st-text-color); opacity: .65;
   margin-top: .5rem; line-height: 1.45; }
-.meter-head { display: flex; justify-content: space-between; align-items: baseline; gap: 8px; }
+/* fixed heights: a verdict or figure that wraps differently never shifts the panel during a drag */
+.meter-head { display: flex; flex-direction: column; align-items: flex-start; line-height: 1.3; height: 3.9em; }
 .meter-verdict { font-weight: 600; }
 .meter[data-verdict="typical"] .meter-verdict { color: #1f9d55; }
 .meter[data-verdict="unusual"] .meter-verdict { color: #d97706; }
 .meter[data-verdict="far off"] .meter-verdict { color: #dc2626; }
-.meter-pct { font-size: .75rem; opacity: .7; }
+.meter-pct { font-size: .75rem; opacity: .7; white-space: nowrap; }
 .meter-bar { position: relative; height: 6px; margin: 4px 0 3px; border-radius: 3px; opacity: .85;
   background: linear-gradient(90deg, #1f9d55 0 90%, #d97706 90% 99%, #dc2626 99%); }
 .meter-tick { position: absolute; top: -3px; width: 4px; height: 12px; border-radius: 2px;
   background: var(--st-text-color); }
-.meter-text { font-size: .75rem; opacity: .8; line-height: 1.3; }
+.meter-text { font-size: .75rem; opacity: .8; line-height: 1.3; min-height: 6.5em; }  /* 5 lines at 1280 wide */
 .lp-pad { position: relative; width: 100%; aspect-ratio: 1 / 1; border-radius: 8px; overflow: hidden;
   border: 1px solid var(--st-border-color); background: var(--st-secondary-background-color);
   cursor: crosshair; touch-action: none; outline: none; }
@@ -83,7 +86,8 @@ _component = st.components.v2.component("latent_explorer.latent_pad", html=_HTML
 
 def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_change, side: str = "", help: str = "",
                background: str = "", axes=("x", "y"), map_key: str | None = None, map_dims: int = 2, point3=None,
-               path=(), marks=(), alt: str = "decoded image", disabled: bool = False):
+               path=(), marks=(), alt: str = "decoded image", disabled: bool = False, clear_sel: int = 0,
+               legend_key: str = ""):
     """Mount the decoder view. Returns its state ({"point": {...}} once moved); `on_change` runs on each new point.
 
     image: the decoded image as a data URI; side: HTML under it (the meter, our own markup); help: text below;
@@ -92,6 +96,8 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
     map_key: the key of the big map's st.plotly_chart to mark the current point on; map_dims 3 with point3,
     the current point's three map coordinates, for a 3-D map (whose point clicks come back as {"row": i});
     path and marks then carry a third coordinate (a path point [x, y, z], a mark's "z") for that map.
+    clear_sel: a counter; each new value clears the big map's selection (a click consumed, a lasso used).
+    legend_key: names the map's legend filter (the classes hidden), kept in the browser tab's sessionStorage.
     """
     data = {
         "image": image,
@@ -111,6 +117,8 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
         "marks": [{"x": float(m["x"]), "y": float(m["y"]), "z": float(m.get("z", 0.0)), "label": str(m["label"])}
                   for m in marks],
         "disabled": bool(disabled),
+        "clear_sel": int(clear_sel),
+        "legend_key": str(legend_key),
     }
     return _component(key=key, data=data, on_point_change=on_change)
 

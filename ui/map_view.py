@@ -21,6 +21,8 @@ CLASS = "class"
 RECON = "reconstruction error"
 PROJECTION_TITLES = {"pca2": "PCA 2-D", "pca3": "PCA 3-D", "tsne": "t-SNE", "umap": "UMAP", "latent": "Latent (2-D)"}
 MAP_HEIGHT = 640
+# showTips off: Plotly's "double-click on legend" note is pinned to the window's top right, over the decoder
+CHART_CONFIG = {"displaylogo": False, "showTips": False}
 
 _cache: dict = {}
 _lock = threading.Lock()
@@ -85,7 +87,7 @@ def figure(loaded, projection: str, colour: str) -> go.Figure:
 def _build(loaded, projection: str, colour: str) -> go.Figure:
     pre = loaded.pre
     proj = pre.projections[projection]
-    emb = proj.embedding
+    emb = np.asarray(proj.embedding, np.float32)  # float32 (and float32 customdata below): fewer bytes to send
     dims = int(proj.dims)
     names = list(loaded.bundle.class_names)
     labels = pre.labels
@@ -106,10 +108,11 @@ def _build(loaded, projection: str, colour: str) -> go.Figure:
             hover = f"<b>{name}</b><br>#%{{customdata}}<extra></extra>"
         else:
             marker = dict(color=values[idx].astype(np.float32), coloraxis="coloraxis", size=size, opacity=0.8)
-            custom = np.stack([idx, values[idx]], 1)
+            custom = np.stack([idx, values[idx]], 1).astype(np.float32)
             hover = f"<b>{name}</b><br>#%{{customdata[0]:.0f}}<br>{colour}: %{{customdata[1]:.3g}}<extra></extra>"
+        # coloured by a value, a class's points carry no class colour: a point-less trace shows it in the legend
         common = dict(name=name, legendgroup=name, customdata=custom, hovertemplate=hover, marker=marker,
-                      mode="markers", showlegend=True)
+                      mode="markers", showlegend=values is None)
         if dims == 2:  # a selection fades the rest only a little: the map stays readable
             common.update(selected=dict(marker=dict(opacity=1.0)), unselected=dict(marker=dict(opacity=0.35)))
         if dims == 3:
@@ -118,20 +121,29 @@ def _build(loaded, projection: str, colour: str) -> go.Figure:
         else:
             trace = go.Scattergl(x=emb[idx, 0], y=emb[idx, 1], **common)
         fig.add_trace(trace)
+        if values is not None:
+            proxy = dict(name=name, legendgroup=name, mode="markers", hoverinfo="skip", showlegend=True,
+                         marker=dict(color=class_colour(int(k)), size=size))
+            # on a 2-D map an SVG trace: the browser builds no WebGL for a legend entry
+            fig.add_trace(go.Scatter3d(x=[None], y=[None], z=[None], **proxy) if dims == 3
+                          else go.Scatter(x=[None], y=[None], **proxy))
     titles = axis_titles(projection, dims)
     # the top margin is the tool bar's band: it would otherwise cover the legend's title
     layout = dict(height=MAP_HEIGHT, margin=dict(l=10, r=10, t=34, b=10), uirevision=f"{projection}",
                   legend=dict(title=dict(text="class (click to hide)"), itemsizing="constant", orientation="v"),
                   hovermode="closest", dragmode="zoom" if dims == 2 else "orbit")
-    if values is not None:
+    if values is not None:  # the colour bar takes the right margin; the legend goes below the plot
         finite = values[np.isfinite(values)]
         lo, hi = (np.percentile(finite, [1, 99]) if len(finite) else (0.0, 1.0))
         layout["coloraxis"] = dict(colorscale="Viridis", cmin=float(lo), cmax=float(hi),
                                    colorbar=dict(title=dict(text=f"{colour}<br><sub>{unit}</sub>", side="right"),
-                                                 thickness=12, len=0.6, x=1.0, xanchor="left"))
-        layout["legend"].update(x=1.0, y=1.0, yanchor="top", xanchor="right", bgcolor="rgba(255,255,255,0.7)")
+                                                 thickness=12, len=0.8, x=1.02, xanchor="left"))
+        layout["legend"].update(orientation="h", x=0.0, xanchor="left", y=-0.1 if dims == 2 else 0.0, yanchor="top",
+                                title=dict(text="class (click to hide)", side="top left"))
     if dims == 3:
-        layout["scene"] = dict(xaxis_title=titles[0], yaxis_title=titles[1], zaxis_title=titles[2])
+        # the camera further back than Plotly's (1.25, 1.25, 1.25): the whole box and its axis titles fit a narrow column
+        layout["scene"] = dict(xaxis_title=titles[0], yaxis_title=titles[1], zaxis_title=titles[2], aspectmode="cube",
+                               camera=dict(eye=dict(x=2.3, y=2.3, z=1.5)))
     else:
         x0, x1, y0, y1 = loaded.bounds[projection]
         layout.update(xaxis=dict(title=titles[0], range=[x0, x1], zeroline=False),

@@ -11,7 +11,7 @@ import streamlit as st
 from vae import BundleError
 from vae.latent import INACTIVE_KL
 
-from . import map_view
+from . import map_view, session
 from .decoder import side_effect, trust
 from .session import ss
 
@@ -68,6 +68,8 @@ def page() -> None:
     if bundle is None:
         return  # app.py already explained why
     loaded, meta = ctx.get("loaded"), bundle.meta
+    if loaded is not None and "z" in ss:
+        session.write_url(loaded)  # the explorer's view stays in the address while the card is shown
     st.markdown(f"## Model card · {ctx['choice'].name}")
     st.caption(f"{meta.get('dataset', '?')} · latent {bundle.latent_dim} · image {'×'.join(map(str, bundle.image_shape))} · "
                f"β {meta.get('beta', 1)} · {'class-conditional · ' if bundle.conditional else ''}"

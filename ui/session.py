@@ -3,7 +3,8 @@
 Every person (browser tab) has their own st.session_state; the model and the arrays are shared
 read-only. The current point `z` changes through `move()`, which also puts the latent pad's
 handle and the sliders where the new point is. The URL carries bundle, projection, colouring,
-latent point and selected encoding, so a copied link opens the same view.
+latent point, selected encoding and the bookmarks (`bm`, one value each: LABEL:z0,z1,...:NAME), so a
+copied link or a reload opens the same view; both pages write it.
 """
 from __future__ import annotations
 
@@ -176,6 +177,8 @@ def read_url(choices) -> dict:
     for key in ("proj", "color", "z", "sel", "label"):
         if qp.get(key) is not None:
             out[key] = qp.get(key)[:2000]
+    if qp.get_all("bm"):
+        out["bm"] = [v[:2000] for v in qp.get_all("bm")[:explore.MAX_BOOKMARKS]]
     return out
 
 
@@ -221,6 +224,17 @@ def apply_url(loaded, params: dict) -> None:
             ss.z_label = label
         except ValueError:
             notice(f"The link's class {words.quoted(params['label'], 20)} does not exist in this bundle: ignored.")
+    bad = 0
+    for text in params.get("bm", []):
+        try:
+            name, z, label = explore.parse_bookmark(text, loaded.bundle.latent_dim, len(loaded.bundle.class_names))
+        except VAEError:
+            bad += 1
+            continue
+        ss.bookmarks[name] = {"z": z, "label": label}
+    if bad:
+        notice(f"{bad} of the link's bookmarks could not be read (each is written LABEL:z0,z1,...:NAME with "
+               f"{loaded.bundle.latent_dim} numbers): ignored.")
 
 
 def write_url(loaded) -> None:
@@ -231,8 +245,13 @@ def write_url(loaded) -> None:
             "z": explore.format_latent(ss.z), "sel": str(ss.get("sel", 0))}
     if loaded.bundle.conditional:
         want["label"] = str(ss.get("z_label", 0))
+    marks = [explore.format_bookmark(name, bm["z"], bm.get("label", 0))
+             for name, bm in list(ss.get("bookmarks", {}).items())[:explore.MAX_BOOKMARKS]]
+    if marks:
+        want["bm"] = marks
     qp = st.query_params
-    current = {k: qp.get(k) for k in want}
+    current = {k: (qp.get_all(k) if k == "bm" else qp.get(k)) for k in want}
+    current.update({k: qp.get(k) for k in qp if k not in want})  # a stale key (a deleted last bookmark) rewrites
     if current != want:
         try:
             qp.from_dict(want)

@@ -5,6 +5,7 @@ only redraws them. An interpolation's path and an upload's place are drawn on th
 """
 from __future__ import annotations
 
+import html
 import urllib.parse
 
 import numpy as np
@@ -318,8 +319,8 @@ def _on_delete(name: str) -> None:
 
 
 def _bookmarks_tab(loaded) -> None:
-    st.caption("Points you named with Save (beside the decoded image). Each link opens that point for anyone "
-               "running this app with the same bundle.")
+    st.caption("Points you named with Save (beside the decoded image). They live in the page's address (`bm`), so "
+               "a reload or a copied address keeps them; each link opens that one point.")
     if not ss.bookmarks:
         st.info("No bookmarks yet: move somewhere interesting, then press Save beside the decoded image.")
         return
@@ -327,7 +328,8 @@ def _bookmarks_tab(loaded) -> None:
         c = st.columns([0.5, 2, 0.8, 0.8], vertical_alignment="center")
         c[0].html(images.tag(_decode(loaded, bm["z"][None], bm.get("label"))[0], 44, alt=name))
         query = urllib.parse.urlencode({"bundle": loaded.name, "proj": ss.proj_pick, "z": explore.format_latent(bm["z"])})
-        c[1].markdown(f"**{words.literal(name)}** · [link](?{query})")
+        # the name may come from a link (the URL keeps bookmarks): literal text, never Markdown
+        c[1].html(f'<b class="bookmark-name">{html.escape(name)}</b> · <a href="?{html.escape(query)}" target="_self">link</a>')
         c[2].button("Go", key=f"bm_go_{name}", on_click=_on_goto, args=(name,), width="stretch")
         c[3].button("Delete", key=f"bm_del_{name}", on_click=_on_delete, args=(name,), width="stretch")
 
@@ -355,3 +357,4 @@ def panel() -> None:
                 fn(loaded)
             except VAEError as exc:
                 st.error(str(exc))
+    session.write_url(loaded)  # bookmarks saved or deleted: the address keeps them for a reload

@@ -208,6 +208,29 @@ def parse_latent(text, d: int) -> np.ndarray:
     return z.astype(np.float32)
 
 
+MAX_BOOKMARKS = 30
+BOOKMARK_NAME_CHARS = 60
+
+
+def format_bookmark(name: str, z, label: int = 0) -> str:
+    """A named latent point as one URL value, 'LABEL:z0,z1,...:NAME' (parse_bookmark reads it back)."""
+    return f"{int(label)}:{format_latent(z)}:{str(name)[:BOOKMARK_NAME_CHARS]}"
+
+
+def parse_bookmark(text, d: int, num_classes: int = 1) -> tuple[str, np.ndarray, int]:
+    """'LABEL:z0,z1,...:NAME' -> (name, (d,) float32, label); raises VAEError naming what is wrong."""
+    parts = text.split(":", 2) if isinstance(text, str) else []
+    if len(parts) != 3:
+        raise VAEError("a bookmark is written LABEL:z0,z1,...:NAME")
+    label, z, name = parts
+    name = name.strip()[:BOOKMARK_NAME_CHARS]
+    if not name:
+        raise VAEError("a bookmark has no name")
+    if not label.isdigit() or int(label) >= max(int(num_classes), 1):
+        raise VAEError("a bookmark's class is not one of this bundle's")
+    return name, parse_latent(z, d), int(label)
+
+
 def format_latent(z, digits: int = 4) -> str:
     """(d,) -> '0.1234,-1.5' (the URL form that parse_latent reads back)."""
     return ",".join(np.format_float_positional(round(float(v), digits) + 0.0, trim="-")

@@ -25,9 +25,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str = "app.py", bundles=(), env=None, timeout: float = 90.0, log=None):
-    """Run `streamlit run script -- --bundle B ...` on a free port; yield its base URL; stop it after."""
-    port = free_port()
+def streamlit_server(script: str = "app.py", bundles=(), env=None, timeout: float = 90.0, log=None, port: int | None = None,
+                     cwd=None):
+    """Run `streamlit run script -- --bundle B ...` on `port` (or a free one); yield its base URL; stop it after."""
+    port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
            "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     extra = [a for b in bundles for a in ("--bundle", str(b))]
@@ -35,7 +36,7 @@ def streamlit_server(script: str = "app.py", bundles=(), env=None, timeout: floa
         cmd += ["--", *extra]
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     out = open(log, "w") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=cwd or ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout

@@ -126,6 +126,9 @@ def test_lasso_two_groups_make_a_new_slider(page, artifacts):
     wait_idle(page)
     made = page.locator("[data-testid=stCaptionContainer]").filter(has_text="left to right").inner_text()
     assert "mostly changes" in made, made  # measured on decodings: which attributes the new slider moves
+    # the lasso is used up: its outline and the faded points go
+    page.wait_for_function("""() => { const gd = document.querySelector('.st-key-map .js-plotly-plot');
+        return !(gd.layout.selections || []).length && gd._fullData.every(t => !t.selectedpoints); }""", timeout=20_000)
     page.get_by_role("tab", name="Attribute sliders").click()
     slider = page.locator("[data-testid=stSlider]").filter(has_text="left to right")
     slider.wait_for(timeout=20_000)
