@@ -18,6 +18,7 @@ def main() -> None:
                        initial_sidebar_state="expanded")
     ctx = bundle_picker.choose()
     pages = [st.Page("app_pages/explorer.py", title="Explorer", icon=":material/explore:", url_path="explorer", default=True),
+             st.Page("app_pages/gallery.py", title="Gallery", icon=":material/grid_view:", url_path="gallery"),
              st.Page("app_pages/model_card.py", title="Model card", icon=":material/description:", url_path="model-card")]
     nav = st.navigation(pages, position="top")
     if ctx["choice"] is None or (ctx["loaded"] is None and nav.url_path != "model-card"):
