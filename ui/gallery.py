@@ -28,7 +28,7 @@ CHART_KEY = "gallery_grid"
 
 
 def _advance_seed() -> None:
-    ss.gallery_seed = int(ss.get("gallery_seed", 0)) + 1
+    session.set_kept("gallery_seed", int(ss.get("gallery_seed", 0)) + 1)
 
 
 def _on_pick() -> None:
@@ -42,34 +42,37 @@ def settings(loaded) -> dict:
     """The controls; returns the chosen source, counts, temperature, region kind, classes and seed."""
     b = loaded.bundle
     sources = ["prior", "region"] + (["conditional"] if b.conditional else [])
-    if ss.get("gallery_source") not in sources:
-        ss.gallery_source = "conditional" if b.conditional else "region"
-    ss.setdefault("gallery_seed", 0)
+    if session.kept_value("gallery_source") not in sources:
+        session.set_kept("gallery_source", "conditional" if b.conditional else "region")
     c1, c2, c3 = st.columns([2, 1.3, 1.3])
     with c1:
-        source = st.radio("Draw from", sources, key="gallery_source", format_func=SOURCE_TITLES.get, horizontal=True,
-                          help="Prior: N(0, T²I), no labels. Class regions: around each class's encodings. "
-                               "Per class: the conditional decoder given the class.")
+        source = session.kept(st.radio, "Draw from", sources, key="gallery_source", format_func=SOURCE_TITLES.get,
+                              horizontal=True, help="Prior: N(0, T²I), no labels. Class regions: around each class's "
+                                                    "encodings. Per class: the conditional decoder given the class.")
         names = list(b.class_names)
         classes = list(range(len(names)))
         if source != "prior":
-            classes = st.multiselect("Classes (one row each)", classes, default=classes, key="gallery_classes",
-                                     format_func=lambda c: names[c]) or classes
+            if any(c not in classes for c in session.kept_value("gallery_classes", [])):  # another bundle's
+                session.set_kept("gallery_classes", classes)
+            classes = session.kept(st.multiselect, "Classes (one row each)", classes, key="gallery_classes",
+                                   default=classes, format_func=lambda c: names[c]) or classes
     with c2:
         if source == "prior":
-            count = st.number_input("Samples", 1, MAX_PRIOR, 100, step=10, key="gallery_n")
+            count = session.kept(st.number_input, "Samples", 1, MAX_PRIOR, key="gallery_n", default=100, step=10)
         else:
-            count = st.number_input("Samples per class", 1, MAX_PER_CLASS, 10, step=5, key="gallery_per_class")
-        temperature = st.slider("Temperature", 0.0, 2.0, 1.0, 0.05, key="gallery_temperature",
-                                help="Scales the spread: below 1 gives typical samples, above 1 unusual ones.")
+            count = session.kept(st.number_input, "Samples per class", 1, MAX_PER_CLASS, key="gallery_per_class",
+                                 default=10, step=5)
+        temperature = session.kept(st.slider, "Temperature", 0.0, 2.0, key="gallery_temperature", default=1.0,
+                                   step=0.05, help="Scales the spread: below 1 gives typical samples, above 1 unusual ones.")
     with c3:
         kind = "gaussian"
         if source == "region":
-            kind = st.selectbox("Region", list(REGION_TITLES), key="gallery_region", format_func=REGION_TITLES.get,
+            kind = session.kept(st.selectbox, "Region", list(REGION_TITLES), key="gallery_region", default="gaussian",
+                                format_func=REGION_TITLES.get,
                                 help="Gaussian: each class's mean and shrunk covariance. Near labelled encodings: "
                                      "the posterior of a randomly chosen encoding of the class.")
-        seed = st.number_input("Seed", 0, 2**31 - 1, key="gallery_seed", step=1,
-                               help="Type a seed to draw its samples again.")
+        seed = session.kept(st.number_input, "Seed", 0, 2**31 - 1, key="gallery_seed", default=0, step=1,
+                            help="Type a seed to draw its samples again.")
         st.button("Draw", key="gallery_draw_button", on_click=_advance_seed, type="primary",
                   icon=":material/casino:", help="New samples: the seed moves on by one.")
     return {"source": source, "count": int(count), "temperature": float(temperature), "region": kind,
@@ -77,7 +80,7 @@ def settings(loaded) -> dict:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _regions(path: str, kind: str, _loaded) -> generate.ClassRegions:
+def _regions(path: str, kind: str, arrays_id: int, _loaded) -> generate.ClassRegions:
     pre = _loaded.pre
     return generate.ClassRegions(kind).fit(pre.mean, pre.labels, pre.logvar, num_classes=len(_loaded.bundle.class_names))
 
@@ -93,7 +96,7 @@ def draw(loaded, chosen: dict) -> dict:
     n = chosen["count"] if src == "prior" else None
     total = n if src == "prior" else per_class * len(chosen["classes"])
     bar = st.progress(0.0, text=f"Decoding {total:,} samples...") if total >= PROGRESS_FROM else None
-    regions = _regions(str(loaded.bundle.path), chosen["region"], loaded) if src == "region" else None
+    regions = _regions(str(loaded.bundle.path), chosen["region"], id(loaded.pre), loaded) if src == "region" else None
     images, labels, z = generate.draw(
         loaded.bundle, src, per_class=per_class, n=n, temperature=chosen["temperature"], seed=chosen["seed"],
         classes=chosen["classes"], regions=regions,
@@ -146,7 +149,7 @@ def open_in_explorer(loaded, kept: dict, i: int) -> None:
     session.move(loaded, kept["z"][i])
     if loaded.bundle.conditional and kept["labels"][i] >= 0:
         ss.z_label = int(kept["labels"][i])
-    st.switch_page("app_pages/explorer.py")
+    session.switch_page("app_pages/explorer.py")
 
 
 def downloads(loaded, kept: dict) -> None:
