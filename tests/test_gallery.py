@@ -100,3 +100,19 @@ def test_a_clicked_sample_opens_in_the_explorer(env):
     assert at.session_state["z_label"] == kept["labels"][i] == 1
     assert at.session_state["bundle_pick"] == "cond"  # the bundle stays (a switch drops widget state)
     assert any(r.key == "proj_pick" for r in at.radio) and not any(r.key == "gallery_source" for r in at.radio)  # explorer
+
+
+def test_grid_shows_a_row_per_class_with_clickable_cells():
+    from ui.gallery import SHOW_COLS, grid_figure, shown_rows
+
+    labels = np.repeat([0, 2], 30).astype(np.int32)
+    images = np.random.default_rng(0).random((60, 8, 8, 1)).astype(np.float32)
+    rows = shown_rows(labels, "region")
+    assert [len(r) for r in rows] == [SHOW_COLS, SHOW_COLS] and rows[1][0] == 30
+    fig = grid_figure(images, labels, rows, ["<b>zero</b>", "one", "two"], scale=3)
+    cells = fig.data[1]
+    assert list(cells.customdata) == list(rows[0]) + list(rows[1])
+    assert cells.text[0] == "&lt;b&gt;zero&lt;/b&gt;"  # class names are shown as text, never as markup
+    i = SHOW_COLS + 1  # second row, second cell: centred on its image in the picture
+    assert (cells.x[i], cells.y[i]) == ((10 + 4) * 3, (10 + 4) * 3)
+    assert [len(r) for r in shown_rows(np.full(250, -1), "prior")] == [SHOW_COLS] * 10  # the first 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import zipfile
 
 import numpy as np
 import pytest
@@ -36,6 +37,16 @@ def test_click_a_sample_opens_it_in_the_explorer(browser, app_url, artifacts):
     page.goto(app_url + "/gallery" + (f"?bundle={bundle}" if bundle else ""))
     page.wait_for_selector(GRID, timeout=90_000)
     wait_idle(page)
+    with page.expect_download(timeout=60_000) as dl:  # built when clicked; no rerun (on_click="ignore")
+        page.get_by_role("button", name="Samples (.npz)").click()
+    with np.load(dl.value.path(), allow_pickle=False) as f:
+        assert f["x"].dtype == np.uint8 and len(f["x"]) == len(f["y"]) == 100 and len(f["class_names"]) == 10
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_role("button", name="Samples (zip of class folders)").click()
+    with zipfile.ZipFile(dl.value.path()) as z:
+        pngs = [n for n in z.namelist() if n.endswith(".png")]
+        assert len(pngs) == 100 and any(n.endswith("/generation.json") for n in z.namelist())
+    page.locator(GRID).evaluate("e => e.scrollIntoView({block: 'start'})")  # the grid's first rows on screen
     # the third sample of the second row: its marker's screen position, and its pixels cut from the grid picture
     cell = page.evaluate("""(sel) => {
         const gd = document.querySelector(sel);
