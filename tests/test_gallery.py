@@ -81,6 +81,14 @@ def test_prior_and_conditional_sources(env):
     assert drawn(at)["labels"].tolist() == [3] * 10 + [7] * 10
 
 
+def test_a_large_draw_decodes_in_batches_and_shows_a_part(env):
+    at = gallery("digits4")
+    at.number_input(key="gallery_per_class").set_value(150).run()  # 1,500 samples: a progress bar while decoding
+    assert not at.exception, [e.value for e in at.exception]
+    assert drawn(at)["images"].shape[0] == 1500
+    assert "1,500 samples, 160 shown (the downloads hold all)" in " ".join(c.value for c in at.caption)
+
+
 def test_temperature_zero_draws_the_class_means(env):
     at = gallery("digits4")
     at.slider(key="gallery_temperature").set_value(0.0).run()
@@ -115,4 +123,4 @@ def test_grid_shows_a_row_per_class_with_clickable_cells():
     assert cells.text[0] == "&lt;b&gt;zero&lt;/b&gt;"  # class names are shown as text, never as markup
     i = SHOW_COLS + 1  # second row, second cell: centred on its image in the picture
     assert (cells.x[i], cells.y[i]) == ((10 + 4) * 3, (10 + 4) * 3)
-    assert [len(r) for r in shown_rows(np.full(250, -1), "prior")] == [SHOW_COLS] * 10  # the first 200
+    assert [len(r) for r in shown_rows(np.full(250, -1), "prior")] == [SHOW_COLS] * 10  # the first 160

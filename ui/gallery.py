@@ -19,8 +19,9 @@ from .session import ss
 
 MAX_PER_CLASS = 1000
 MAX_PRIOR = 10_000
-SHOW_COLS = 20          # at most this many samples of a row (a class) are shown; the downloads hold all
-SHOW_PRIOR = 200
+SHOW_COLS = 16          # at most this many samples of a row (a class) are shown; the downloads hold all
+SHOW_PRIOR = 160
+GRID_WIDTH = 1100       # CSS pixels the grid may take: small images are drawn up to 3x within it
 PROGRESS_FROM = 1024    # a progress bar for draws at least this large
 SOURCE_TITLES = {"prior": "Prior", "region": "Class regions", "conditional": "Per class (conditional)"}
 REGION_TITLES = {"gaussian": "Gaussian per class", "exemplar": "Near labelled encodings"}
@@ -195,7 +196,8 @@ def page() -> None:
                + (f", {n_shown:,} shown (the downloads hold all)" if n_shown < len(labels) else "")
                + " · click a sample to explore from it")
     if n_shown:
-        scale = 3 if max(images.shape[1:3]) <= 32 else 1
+        cols = max(len(r) for r in rows)
+        scale = int(np.clip(GRID_WIDTH // (cols * (images.shape[2] + 2)), 1, 3))
         st.plotly_chart(grid_figure(images, labels, rows, loaded.bundle.class_names, scale=scale), key=CHART_KEY,
                         on_select=_on_pick, selection_mode="points", config={"displayModeBar": False})
         downloads(loaded, kept)
