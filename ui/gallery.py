@@ -138,9 +138,15 @@ def grid_figure(images: np.ndarray, labels: np.ndarray, rows: list[np.ndarray], 
                              selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
                              showlegend=False))
     height, width = pic.shape[0] * scale, pic.shape[1] * scale
-    fig.update_layout(height=height + 10, width=width + 10, margin=dict(l=5, r=5, t=5, b=5), dragmode=False,
+    first = [int(idx[0]) for idx in rows if len(idx)]
+    labelled = all(labels[i] >= 0 for i in first) and len({int(labels[i]) for i in first}) == len(first)
+    names = [html.escape(str(class_names[labels[i]]))[:24] for i in first] if labelled else []  # a class per row
+    left = 10 + 7 * max((len(n) for n in names), default=0)
+    fig.update_layout(height=height + 10, width=width + left + 5, margin=dict(l=left, r=5, t=5, b=5), dragmode=False,
                       xaxis=dict(visible=False, range=[-0.5, width - 0.5]),
-                      yaxis=dict(visible=False, range=[height - 0.5, -0.5], scaleanchor="x"),
+                      yaxis=dict(visible=bool(names), range=[height - 0.5, -0.5], scaleanchor="x", showgrid=False,
+                                 zeroline=False, tickvals=[(r * (h + gap) + h / 2) * scale for r in range(len(names))],
+                                 ticktext=names, ticks=""),
                       hovermode="closest", clickmode="event+select", uirevision="gallery")
     return fig
 
