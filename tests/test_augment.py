@@ -33,7 +33,8 @@ def digits_bundle(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("source, region", [("region", "gaussian"), ("region", "exemplar"), ("prior", "gaussian")])
+@pytest.mark.parametrize("source, region", [("region", "gaussian"), ("region", "mixture"), ("region", "exemplar"),
+                                            ("prior", "gaussian")])
 def test_augment_writes_a_dataset_the_npz_loader_reads(digits_bundle, tmp_path, source, region, capsys):
     args = [str(digits_bundle), "--per-class", "6", "--source", source, "--region", region, "--seed", "4"]
     assert augment.main(args + ["--out", str(tmp_path / "a.npz")]) == 0

@@ -49,7 +49,7 @@ def test_prior_refuses_bad_counts_and_temperatures(bad):
         draw_prior(**{"n": 3, "latent_dim": 2, "temperature": 1.0, **bad})
 
 
-@pytest.mark.parametrize("kind", ["gaussian", "exemplar"])
+@pytest.mark.parametrize("kind", ["gaussian", "mixture", "exemplar"])
 def test_region_samples_stay_in_their_class(kind):
     mean, labels, logvar, centres = clusters()
     regions = ClassRegions(kind).fit(mean, labels, logvar)
@@ -60,7 +60,9 @@ def test_region_samples_stay_in_their_class(kind):
     z2, _ = regions.sample([50, 0, 30], temperature=1.0, seed=3)
     np.testing.assert_array_equal(z, z2)
     z0, _ = regions.sample([5, 5, 5], temperature=0.0, seed=3)
-    if kind == "gaussian":  # temperature 0: the class means
+    if kind == "mixture":  # temperature 0: the components' means, inside the class
+        assert np.linalg.norm(z0[:5] - centres[0], axis=1).max() < 2
+    elif kind == "gaussian":  # temperature 0: the class means
         np.testing.assert_allclose(z0[:5], np.repeat(mean[:40].mean(0, keepdims=True), 5, 0), atol=1e-5)
     else:  # temperature 0: labelled encodings themselves
         assert all(np.isclose(mean, row, atol=1e-5).all(1).any() for row in z0)
@@ -72,6 +74,13 @@ def test_gaussian_region_spread_follows_the_class():
     labels = np.repeat([0, 1], 400)
     z, _ = ClassRegions("gaussian").fit(mean, labels).sample([4000, 0], seed=1)
     np.testing.assert_allclose(z.std(0), [3.0, 0.5], rtol=0.1)
+
+
+def test_mixture_keeps_both_modes_of_a_class():
+    rng = np.random.default_rng(0)
+    mean = np.concatenate([rng.normal(-5, 0.3, (50, 1)), rng.normal(5, 0.3, (50, 1))])
+    z, _ = ClassRegions("mixture").fit(mean, np.zeros(100, int)).sample(400, seed=2)
+    assert 0.35 < (z[:, 0] > 0).mean() < 0.65 and np.abs(np.abs(z[:, 0]) - 5).max() < 2  # no samples in the gap
 
 
 def test_exemplar_samples_lie_near_labelled_points():

@@ -24,7 +24,7 @@ SHOW_PRIOR = 160
 GRID_WIDTH = 1100       # CSS pixels the grid may take: small images are drawn up to 3x within it
 PROGRESS_FROM = 1024    # a progress bar for draws at least this large
 SOURCE_TITLES = {"prior": "Prior", "region": "Class regions", "conditional": "Per class (conditional)"}
-REGION_TITLES = {"gaussian": "Gaussian per class", "exemplar": "Near labelled encodings"}
+REGION_TITLES = {"gaussian": "Gaussian per class", "mixture": "Mixture per class", "exemplar": "Near labelled encodings"}
 CHART_KEY = "gallery_grid"
 
 
@@ -70,7 +70,8 @@ def settings(loaded) -> dict:
         if source == "region":
             kind = session.kept(st.selectbox, "Region", list(REGION_TITLES), key="gallery_region", default="gaussian",
                                 format_func=REGION_TITLES.get,
-                                help="Gaussian: each class's mean and shrunk covariance. Near labelled encodings: "
+                                help="Gaussian: each class's mean and shrunk covariance. Mixture: up to "
+                                     f"{generate.MIXTURE_COMPONENTS} Gaussians per class. Near labelled encodings: "
                                      "the posterior of a randomly chosen encoding of the class.")
         seed = session.kept(st.number_input, "Seed", 0, 2**31 - 1, key="gallery_seed", default=0, step=1,
                             help="Type a seed to draw its samples again.")

@@ -20,7 +20,8 @@ from .errors import VAEError
 
 MAX_SAMPLES = 20_000        # one draw decodes at most this many images
 SOURCES = ("prior", "region", "conditional")
-REGION_KINDS = ("gaussian", "exemplar")
+REGION_KINDS = ("gaussian", "mixture", "exemplar")
+MIXTURE_COMPONENTS = 3      # at most, and one per 10 encodings of the class
 MIN_REGION_POINTS = 2       # a class needs this many encodings to have a region
 
 
@@ -48,7 +49,8 @@ class ClassRegions:
     """Where each class lives in latent space, fitted on labelled encodings; sample() draws from it.
 
     kind="gaussian": one Gaussian per class, its mean and Ledoit-Wolf shrunk covariance (stable with
-    few points per class). kind="exemplar": a mixture of the labelled points' posteriors, a uniformly
+    few points per class). kind="mixture": a small diagonal Gaussian mixture per class (classes with
+    several modes, e.g. sandals of different shapes). kind="exemplar": a mixture of the labelled points' posteriors, a uniformly
     chosen point's N(mean_i, exp(logvar_i)) (as Exemplar VAE does); without log-variances, a small
     isotropic spread of a tenth of the class's standard deviation.
     """
@@ -69,7 +71,7 @@ class ClassRegions:
             raise VAEError("the encodings contain NaN or infinity: precompute the bundle again.")
         self.num_classes = int(num_classes if num_classes is not None else (labels.max() + 1 if len(labels) else 0))
         self.latent_dim = mean.shape[1]
-        self.means, self.covs, self.points, self.stds = {}, {}, {}, {}
+        self.means, self.covs, self.points, self.stds, self.weights = {}, {}, {}, {}, {}
         for c in range(self.num_classes):
             rows = labels == c
             if rows.sum() < MIN_REGION_POINTS:
@@ -80,6 +82,12 @@ class ClassRegions:
                 from sklearn.covariance import LedoitWolf
 
                 self.covs[c] = LedoitWolf().fit(m).covariance_
+            elif self.kind == "mixture":
+                from sklearn.mixture import GaussianMixture
+
+                k = int(min(MIXTURE_COMPONENTS, max(1, len(m) // 10)))
+                gm = GaussianMixture(k, covariance_type="diag", reg_covar=1e-4, random_state=0).fit(m)
+                self.points[c], self.stds[c], self.weights[c] = gm.means_, np.sqrt(gm.covariances_), gm.weights_
             else:
                 self.points[c] = m
                 self.stds[c] = (np.exp(0.5 * np.asarray(logvar, np.float64)[rows]) if logvar is not None
@@ -110,8 +118,9 @@ class ClassRegions:
             if self.kind == "gaussian":
                 chol = np.linalg.cholesky(self.covs[c] + 1e-9 * np.eye(self.latent_dim))
                 z = self.means[c] + t * rng.standard_normal((n, self.latent_dim)) @ chol.T
-            else:
-                pick = rng.integers(0, len(self.points[c]), n)
+            else:  # exemplar: a labelled point's posterior; mixture: a component, by its weight
+                weights = self.weights.get(c)
+                pick = rng.choice(len(self.points[c]), n, p=weights) if weights is not None else rng.integers(0, len(self.points[c]), n)
                 z = self.points[c][pick] + t * self.stds[c][pick] * rng.standard_normal((n, self.latent_dim))
             zs.append(z)
             ys.append(np.full(n, c, np.int32))
