@@ -30,6 +30,7 @@ def choose() -> dict:
     ctx = {"choices": choices, "choice": None, "loaded": None, "bundle": None, "error": None}
     ss._ctx = ctx
     session.init_defaults()
+    session.restore_widgets()
     if not choices:
         st.title("VAE latent explorer")
         st.error(f"No bundles found in {bundles.PRETRAINED}. Train one, precompute its maps, and start again:")

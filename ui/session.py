@@ -57,6 +57,19 @@ def set_kept(key: str, value) -> None:
     ss[key] = value
 
 
+def switch_page(page: str, keep=("bundle_pick", "proj_pick", "colour_pick")) -> None:
+    """st.switch_page, keeping these widgets' values: a switch from the script drops all widget state."""
+    ss._restore_widgets = {k: ss[k] for k in keep if k in ss}
+    st.switch_page(page)
+
+
+def restore_widgets() -> None:
+    """Put back the widget values switch_page kept (call before the widgets are drawn)."""
+    for key, value in ss.pop("_restore_widgets", {}).items():
+        if key not in ss:
+            ss[key] = value
+
+
 # ------------------------------------------------------------------------------- the bundle
 
 def init_defaults() -> None:
