@@ -299,6 +299,14 @@ def precompute(path, split="test", max_points=None, perplexity=30.0, seed=0, tsn
     return timings, notes
 
 
+
+def app_command(bundle) -> str:
+    """The command that opens this bundle: shipped bundles (directly inside pretrained/) are in the picker."""
+    path = Path(bundle).expanduser().resolve()
+    if path.parent == (Path(__file__).resolve().parent.parent / "pretrained").resolve():
+        return f"streamlit run app.py  (pick {path.name} in the sidebar)"
+    return f"streamlit run app.py -- --bundle {path}"
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
@@ -313,7 +321,7 @@ def main(argv=None) -> int:
     print(f"\n{'step':<24} {'seconds':>9} {'CPU s':>9}")
     for step, seconds in timings.items():
         print(f"{step:<24} {seconds:>9.2f} {CPU_SECONDS.get(step, float('nan')):>9.2f}")
-    print(f"\nSaved into {args.bundle}. Now: streamlit run app.py")
+    print(f"\nSaved into {args.bundle}. Now: {app_command(args.bundle)}")
     return 0
 
 

@@ -1,6 +1,8 @@
 """The app's wording helpers (ui/words.py): ordinals, percentiles, the meter's verdict, literal echoes."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ui import words
@@ -38,3 +40,26 @@ def test_a_typed_value_is_echoed_as_literal_markdown(typed):
 def test_literal_keeps_one_short_line():
     out = words.literal("a\n\n# b" + "c" * 200, limit=20)
     assert "\n" not in out and out.endswith("…") and len(out.replace("\\", "")) == 20
+
+
+def test_an_unmeasured_inverse_error_is_said_in_words_not_nan():
+    from ui.words import inverse_error
+
+    assert inverse_error({"median_rel": 0.123}) == "median error 12% of the data's spread"
+    for missing in ({}, None, {"median_rel": float("nan")}, {"median_rel": None}):
+        assert "nan" not in inverse_error(missing) and "could not be measured" in inverse_error(missing)
+
+
+def test_model_card_values_read_as_text_not_json():
+    from ui.model_card import _shown
+
+    assert _shown({"train": 54000, "test": 10000}) == "train 54,000 · test 10,000"
+    assert (_shown(None), _shown(False), _shown(True), _shown(0.001234567)) == ("-", "no", "yes", "0.001235")
+
+
+def test_precompute_names_the_command_that_opens_the_bundle(tmp_path):
+    from scripts.precompute import app_command
+
+    assert app_command(tmp_path / "mine") == f"streamlit run app.py -- --bundle {tmp_path / 'mine'}"
+    shipped = Path(__file__).resolve().parent.parent / "pretrained" / "fashion_mnist"
+    assert "--bundle" not in app_command(shipped) and "fashion_mnist" in app_command(shipped)

@@ -48,7 +48,7 @@ def choose() -> dict:
     with st.sidebar:
         st.markdown("### :material/explore: Latent explorer")
         st.selectbox("Bundle", names, key="bundle_pick", on_change=_on_pick,
-                     format_func=lambda n: n + ("  (--bundle)" if bundles.find(choices, n).extra else ""),
+                     format_func=lambda n: n + (" (--bundle)" if bundles.find(choices, n).extra else ""),
                      help="A trained VAE with its precomputed maps: pretrained/ and any folder given with "
                           "`streamlit run app.py -- --bundle PATH` or VAE_BUNDLE.")
     choice = bundles.find(choices, ss.bundle_pick)

@@ -163,7 +163,7 @@ def meter_html(report: dict) -> str:
 
 def pad_help(name: str, proj) -> str:
     inverse = "exact" if proj.exact_inverse else (
-        f"approximate (median error {proj.inverse_error.get('median_rel', float('nan')):.0%} of the data's spread)")
+        f"approximate ({words.inverse_error(proj.inverse_error)})")
     where = (f"the {map_view.projection_title(name)} plane (or click empty space on the map)" if proj.dims == 2
              else f"the first two axes of the {map_view.projection_title(name)} map")
     return (f"Drag on the pad to move through {where}; the image follows live, and the meter says how far the "

@@ -6,7 +6,7 @@ import streamlit as st
 
 from vae import BundleError
 
-from . import bundle_picker, bundles, decoder, images, inspector, map_view, session, tools
+from . import bundle_picker, bundles, decoder, images, inspector, map_view, session, tools, words
 from .session import ss
 
 
@@ -60,8 +60,7 @@ def map_panel() -> None:
                      "Lasso or box-select (toolbar, top right) to make your own slider. Scroll to zoom; "
                      "click a class in the legend to hide it, double-click to show it alone.")
     inverse = "" if proj.exact_inverse else (
-        f" Map → latent is approximate here (median error {proj.inverse_error.get('median_rel', float('nan')):.0%} "
-        "of the data's spread); PCA is exact.")
+        f" Map → latent is approximate here ({words.inverse_error(proj.inverse_error)}); PCA is exact.")
     split = {"test": "test-set", "train": "training-set", "all": ""}.get(pre.split, pre.split)
     ring = "The red ring is the current point. "
     st.caption(f"{n:,} {split} encodings, {map_view.projection_title(name)}, coloured by {colour}. "

@@ -178,7 +178,7 @@ def downloads(loaded, kept: dict) -> None:
     c3.download_button("Samples (zip of class folders)", lambda: export.zip_bytes(images, labels, names, info, root=stem),
                        file_name=f"{stem}.zip", mime="application/zip", on_click="ignore", icon=":material/folder_zip:",
                        key="gallery_zip", help="PNG folders by class, and generation.json: unzip and load --dataset folder:PATH.")
-    st.caption("As extra training data: on Fashion-MNIST, adding such samples to 10 to 6,000 real images per class "
+    st.caption("As extra training data: measured with the shipped Fashion-MNIST bundle, adding such samples to 10 to 6,000 real images per class "
                "did not raise a small CNN's test accuracy (BENCHMARKS.md, \"Generated data as augmentation\"). "
                "`scripts/augment.py` writes a whole labelled set.")
 

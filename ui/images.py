@@ -24,6 +24,10 @@ img.px { image-rendering: pixelated; image-rendering: crisp-edges; display: bloc
 .px-cell { display: flex; flex-direction: column; align-items: center; font-size: .72rem; line-height: 1.15;
            text-align: center; opacity: .9; }
 .px-cell span { max-width: 60px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.px-row:has(> .px-cell > img.neighbour) { display: grid; grid-template-columns: repeat(8, minmax(0, 60px)); }
+.px-cell img.neighbour { width: 100% !important; height: auto !important; }
+.px-cell:has(> img.neighbour) { min-width: 0; }
+.px-cell:has(> img.neighbour) span { max-width: 100%; }
 .px-caption { font-size: .8rem; opacity: .75; margin-top: 2px; }
 .panel-title { margin: 0 0 .2rem 0; font-weight: 600; font-size: 1.05rem; }
 .panel-help { font-size: .875rem; opacity: .65; margin-bottom: .6rem; line-height: 1.45; }

@@ -53,7 +53,7 @@ def panel() -> None:
     for a in list(pre.attributes)[:4]:
         v = pre.attributes[a][row]
         if np.isfinite(v):
-            lines.append(f"{a} {v:.3g} {pre.attribute_info.get(a, {}).get('unit', '')}".strip())
+            lines.append(f"{a.replace('_', ' ')} {v:.3g} {pre.attribute_info.get(a, {}).get('unit', '')}".strip())
     t = (pre.mean[row] - loaded.latent_mean) / loaded.latent_std
     vector = ", ".join(f"{v:.4f}" for v in pre.mean[row])
     original = (f'<div>{images.tag(pre.images[row], 150, alt="original image", cls="original", row=row)}'

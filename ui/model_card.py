@@ -24,6 +24,23 @@ METRIC_NAMES = {"neg_elbo": ("Test −ELBO", "nats, lower is better"), "reconstr
                 "test_points": ("Test images", "count")}
 
 
+
+def _shown(value) -> str:
+    """A meta.json value as a reader wants it: 'train 54,000 · test 10,000', 'yes', '-', not JSON or Python."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return " · ".join(f"{k.replace('_', ' ')} {_shown(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_shown(v) for v in value)
+    return str(value)
+
 def _read_history(bundle) -> dict:
     try:
         h = json.loads((bundle.path / "history.json").read_text())
@@ -114,10 +131,9 @@ def page() -> None:
         training.pop("dataset_spec", None)  # where the data lay on the training machine: not for display
         training["dataset"] = meta.get("dataset", "?")  # the display name, never the server's path
         rows = [{"setting": "dataset", "value": str(meta.get("dataset", "?"))}]
-        if meta.get("splits"):
-            rows.append({"setting": "splits", "value": json.dumps(meta["splits"])})
-        rows += [{"setting": k, "value": json.dumps(v) if isinstance(v, (list, dict)) else str(v)}
-                 for k, v in training.items() if k != "dataset"]
+        if isinstance(meta.get("splits"), dict) and meta["splits"]:
+            rows.append({"setting": "splits", "value": _shown(meta["splits"])})
+        rows += [{"setting": k.replace("_", " "), "value": _shown(v)} for k, v in training.items() if k != "dataset"]
         st.table(rows)  # a table wraps long values, where a data grid cuts them off
         if meta.get("versions"):
             st.caption("Trained with " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))

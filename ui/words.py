@@ -68,3 +68,12 @@ def meter_words(report: dict) -> tuple[str, str]:
     verdict = str(report["verdict"])
     return (VERDICT_WORDS.get(verdict, verdict),
             f"{percentile(report['percentile'])} of distance to the data, in {measured_in(report)}")
+
+
+def inverse_error(measured) -> str:
+    """How far a map's inverse lands from the true latent point, from precompute's figures: 'median error 12%
+    of the data's spread', or that it could not be measured (too few held-out points)."""
+    value = (measured or {}).get("median_rel")
+    if isinstance(value, (int, float)) and np.isfinite(value):
+        return f"median error {value:.0%} of the data's spread"
+    return "its error could not be measured on this few points"
