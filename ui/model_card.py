@@ -21,7 +21,9 @@ METRIC_NAMES = {"neg_elbo": ("Test −ELBO", "nats, lower is better"), "reconstr
                 "knn_accuracy": ("10-NN accuracy of the encodings", "fraction"),
                 "knn_chance": ("10-NN chance level", "fraction, guessing with the training class shares"),
                 "reconstruction_mse": ("Reconstruction MSE per pixel", "[0, 1] scale"),
-                "test_points": ("Test images", "count")}
+                "test_points": ("Test images", "count"),
+                "iwae_k": ("Importance samples per point (IWAE)", "count"),
+                "iwae_points": ("Test images in the IWAE bound", "count")}
 
 
 
@@ -66,6 +68,8 @@ def curves_figure(history: dict) -> go.Figure | None:
                       yaxis=dict(title="loss, reconstruction (nats)"), hovermode="x unified",
                       yaxis2=dict(title="KL (nats)", overlaying="y", side="right", showgrid=False),
                       legend=dict(orientation="h", y=1.12))
+    if max((len(v) for v in series.values()), default=0) <= 20:
+        fig.update_xaxes(dtick=1)  # whole epochs only (two epochs drew ticks at 1.2, 1.4, ...)
     return fig
 
 
@@ -97,8 +101,9 @@ def page() -> None:
     if metrics:
         rows = [{"metric": METRIC_NAMES.get(k, (k, ""))[0], "value": v, "unit": METRIC_NAMES.get(k, ("", ""))[1]}
                 for k, v in metrics.items() if isinstance(v, (int, float))]
-        st.dataframe(rows, hide_index=True, width="stretch",
-                     column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+        st.dataframe(rows, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,  # every row, no scroll
+                     column_config={"value": st.column_config.NumberColumn(format="%.4g"),
+                                    "unit": st.column_config.TextColumn(width="large")})
     else:
         st.info(f"No test metrics stored yet: run `python scripts/evaluate.py {_folder(ctx['choice'])}`.")
 
@@ -121,22 +126,19 @@ def page() -> None:
     else:
         st.info("Needs the precomputed encodings (see the explorer page for the command).")
 
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.markdown("#### Architecture")
-        architecture(bundle)
-    with right:
-        st.markdown("#### Data and training")
-        training = dict(meta.get("training") or {})
-        training.pop("dataset_spec", None)  # where the data lay on the training machine: not for display
-        training["dataset"] = meta.get("dataset", "?")  # the display name, never the server's path
-        rows = [{"setting": "dataset", "value": str(meta.get("dataset", "?"))}]
-        if isinstance(meta.get("splits"), dict) and meta["splits"]:
-            rows.append({"setting": "splits", "value": _shown(meta["splits"])})
-        rows += [{"setting": k.replace("_", " "), "value": _shown(v)} for k, v in training.items() if k != "dataset"]
-        st.table(rows)  # a table wraps long values, where a data grid cuts them off
-        if meta.get("versions"):
-            st.caption("Trained with " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+    st.markdown("#### Architecture")  # full width: a layer table in half the page cuts its columns
+    architecture(bundle)
+    st.markdown("#### Data and training")
+    training = dict(meta.get("training") or {})
+    training.pop("dataset_spec", None)  # where the data lay on the training machine: not for display
+    training["dataset"] = meta.get("dataset", "?")  # the display name, never the server's path
+    rows = [{"setting": "dataset", "value": str(meta.get("dataset", "?"))}]
+    if isinstance(meta.get("splits"), dict) and meta["splits"]:
+        rows.append({"setting": "splits", "value": _shown(meta["splits"])})
+    rows += [{"setting": k.replace("_", " "), "value": _shown(v)} for k, v in training.items() if k != "dataset"]
+    st.table(rows)  # a table wraps long values, where a data grid cuts them off
+    if meta.get("versions"):
+        st.caption("Trained with " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
 
     st.markdown("#### Directions and their edit fidelity")
     if loaded is None or not loaded.pre.directions:
