@@ -6,7 +6,7 @@ import streamlit as st
 
 from vae import BundleError
 
-from . import bundle_picker, bundles, decoder, images, inspector, map_view, session, tools
+from . import bundle_picker, bundles, decoder, images, inspector, map_update, map_view, session, tools
 from .session import ss
 
 
@@ -47,7 +47,7 @@ def map_panel() -> None:
     pre = loaded.pre
     name, colour = ss.proj_pick, ss.colour_pick
     proj = pre.projections[name]
-    fig = map_view.figure(loaded, name, colour)
+    fig = map_update.chart_figure(loaded, name, colour, proj.dims)  # drawn in place on a kept chart
     n = len(pre.labels)
     if proj.dims == 3:
         st.plotly_chart(fig, key=map_view.chart_key(3), config=map_view.CHART_CONFIG)
