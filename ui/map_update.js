@@ -30,7 +30,12 @@ function apply(d, set, tries) {
   const t0 = performance.now();  // (window.__mapUpdates: when and how long, for scripts/bench_map.py)
   const fig = JSON.parse(d.figure);
   const hide = hiddenNames(gd);
-  fig.data.forEach((t) => { if (hide.has(t.name)) t.visible = "legendonly"; });
+  fig.data.forEach((t, i) => {
+    if (hide.has(t.name)) t.visible = "legendonly";
+    // the view's own trace ids: Plotly carries a legend click over to the trace of the same id (by default,
+    // the same number), which in another view can be another class
+    t.uid = `${d.view}|${i}`;
+  });
   // what Streamlit put on its copy of the layout: size, theme, click and drag modes
   const layout = { ...fig.layout };
   for (const k of ["width", "height", "template", "clickmode", "hovermode", "dragmode"]) {

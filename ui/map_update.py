@@ -40,27 +40,55 @@ def _on_failed() -> None:
         ss._map_in_place_off = True
 
 
+def _kind(loaded, dims: int) -> str:
+    return f"{loaded.choice.path}|{dims}"
+
+
+def box_key(dims: int) -> str:
+    return f"map_box{dims}"
+
+
+def box_css(dims: int, shown: bool) -> str:
+    """The style of a map kind's box: a kept chart not shown stays in the page at full width, out of sight."""
+    rule = "" if shown else "height: 0; overflow: hidden; visibility: hidden; margin-bottom: -1rem;"
+    return f"<style>.st-key-{box_key(dims)} {{ {rule} }}</style>"
+
+
+def kept(loaded, dims: int) -> bool:
+    """Whether the chart of this map kind (2 or 3 dimensions) stays on the page: shown once this session."""
+    return not ss.get("_map_in_place_off") and _kind(loaded, dims) in ss.get("_map_shells", {})
+
+
 def chart_figure(loaded, projection: str, colour: str, dims: int):
-    """The figure to hand st.plotly_chart this run; mounts the script that shows (projection, colour) on it.
+    """The figure to hand st.plotly_chart for a map kind this run; (projection, colour) is the view to show.
 
     The chart's figure stays the first view this session showed on a map of this kind (its id and so
-    the chart stay the same); once the person has moved on, every run also sends the chosen view's
-    figure to the script, which draws it with Plotly.react when the chart shows something else.
+    the chart stay the same); `mount` then draws the chosen view on it.
     """
     if ss.get("_map_in_place_off"):
         return map_view.figure(loaded, projection, colour)
-    kind = f"{loaded.choice.path}|{dims}"
-    view = [projection, colour]
-    shells = ss.setdefault("_map_shells", {})
-    shell = shells.setdefault(kind, view)
-    moved = ss.setdefault("_map_moved", set())
-    if shell != view:
-        moved.add(kind)
+    kind = _kind(loaded, dims)
+    shell = ss.setdefault("_map_shells", {}).setdefault(kind, [projection, colour])
+    if shell != [projection, colour]:
+        ss.setdefault("_map_moved", set()).add(kind)
+    return map_view.figure(loaded, *shell)
+
+
+def kept_figure(loaded, dims: int):
+    """The figure of a kept chart not shown now: unchanged, so the page keeps the chart as it is."""
+    return map_view.figure(loaded, *ss["_map_shells"][_kind(loaded, dims)])
+
+
+def mount(loaded, projection: str, colour: str, dims: int) -> None:
+    """The script that shows (projection, colour) on the chart of its kind, once the person has moved on
+    from the chart's own figure (before that, the chart already shows it)."""
+    if ss.get("_map_in_place_off"):
+        return
+    kind = _kind(loaded, dims)
     st.html(CSS)
     _component(key=KEY, on_failed_change=_on_failed, data={
         "chart_key": map_view.chart_key(dims),
-        "shell_view": "|".join(shell),
-        "view": "|".join(view),
-        "figure": figure_json(loaded, projection, colour) if kind in moved else None,
+        "shell_view": "|".join(ss["_map_shells"][kind]),
+        "view": f"{projection}|{colour}",
+        "figure": figure_json(loaded, projection, colour) if kind in ss.get("_map_moved", ()) else None,
     })
-    return map_view.figure(loaded, *shell)

@@ -111,9 +111,8 @@ def _build(loaded, projection: str, colour: str) -> go.Figure:
             custom = np.stack([idx, values[idx]], 1).astype(np.float32)
             hover = f"<b>{name}</b><br>#%{{customdata[0]:.0f}}<br>{colour}: %{{customdata[1]:.3g}}<extra></extra>"
         # coloured by a value, a class's points carry no class colour: a point-less trace shows it in the legend
-        # uid: a view drawn in place (ui/map_update.py) keeps a hidden class hidden by its trace, not its index
         common = dict(name=name, legendgroup=name, customdata=custom, hovertemplate=hover, marker=marker,
-                      mode="markers", showlegend=values is None, uid=f"points {name}")
+                      mode="markers", showlegend=values is None)
         if dims == 2:  # a selection fades the rest only a little: the map stays readable
             common.update(selected=dict(marker=dict(opacity=1.0)), unselected=dict(marker=dict(opacity=0.35)))
         if dims == 3:
@@ -123,7 +122,7 @@ def _build(loaded, projection: str, colour: str) -> go.Figure:
             trace = go.Scattergl(x=emb[idx, 0], y=emb[idx, 1], **common)
         fig.add_trace(trace)
         if values is not None:
-            proxy = dict(name=name, legendgroup=name, mode="markers", hoverinfo="skip", showlegend=True, uid=f"legend {name}",
+            proxy = dict(name=name, legendgroup=name, mode="markers", hoverinfo="skip", showlegend=True,
                          marker=dict(color=class_colour(int(k)), size=size))
             # on a 2-D map an SVG trace: the browser builds no WebGL for a legend entry
             fig.add_trace(go.Scatter3d(x=[None], y=[None], z=[None], **proxy) if dims == 3
