@@ -34,7 +34,7 @@ function apply(d, set, tries) {
     if (hide.has(t.name)) t.visible = "legendonly";
     // the view's own trace ids: Plotly carries a legend click over to the trace of the same id (by default,
     // the same number), which in another view can be another class
-    t.uid = `${d.view}|${i}`;
+    t.uid = `${d.view.replace(/[^A-Za-z0-9_-]/g, "_")}-${i}`;  // Plotly puts it in CSS selectors
   });
   // what Streamlit put on its copy of the layout: size, theme, click and drag modes
   const layout = { ...fig.layout };
