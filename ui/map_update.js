@@ -13,6 +13,30 @@ function hiddenNames(gd) {
   return new Set((gd._fullData || []).filter((t) => t.visible === "legendonly").map((t) => t.name));
 }
 
+// Plotly JSON carries numpy arrays as {dtype, bdata (base64), shape}. Decoded here once into typed arrays:
+// Plotly would decode them anew whenever Streamlit's chart hands the figure back (Plotly.react after every
+// update event), see new arrays each time and redraw every point.
+const TYPED = { f4: Float32Array, f8: Float64Array, i1: Int8Array, u1: Uint8Array, i2: Int16Array, u2: Uint16Array,
+                i4: Int32Array, u4: Uint32Array };
+
+function decoded(v) {
+  if (Array.isArray(v)) return v.map(decoded);
+  if (!v || typeof v !== "object") return v;
+  if (typeof v.bdata === "string" && TYPED[v.dtype]) {
+    const bytes = Uint8Array.from(atob(v.bdata), (c) => c.charCodeAt(0));
+    const flat = new TYPED[v.dtype](bytes.buffer);
+    const shape = String(v.shape || flat.length).split(",").map(Number);
+    if (shape.length !== 2) return flat;
+    const rows = [];
+    // rows as plain arrays: a selected point's customdata goes to Python as a JSON list
+    for (let i = 0; i < shape[0]; i++) rows.push(Array.from(flat.subarray(i * shape[1], (i + 1) * shape[1])));
+    return rows;
+  }
+  const out = {};
+  for (const k of Object.keys(v)) out[k] = decoded(v[k]);
+  return out;
+}
+
 function apply(d, set, tries) {
   const gd = chart(d.chart_key);
   if (!gd || !gd._fullLayout) {
@@ -29,6 +53,7 @@ function apply(d, set, tries) {
   gd.__mapWant = d.view;
   const t0 = performance.now();  // (window.__mapUpdates: when and how long, for scripts/bench_map.py)
   const fig = JSON.parse(d.figure);
+  fig.data = fig.data.map(decoded);
   const hide = hiddenNames(gd);
   fig.data.forEach((t, i) => {
     if (hide.has(t.name)) t.visible = "legendonly";
