@@ -1,6 +1,6 @@
 """Map changes drawn in place (ui/map_update.py): the chart keeps its figure (and so its element id)
 while the view changes, the chosen view's figure goes to the page's script, and a session whose
-script failed goes back to one figure per view. (In the browser: tests/e2e/test_map_update.py.)"""
+script failed goes back to one figure per view. (In the browser: tests/e2e/test_map_in_place.py.)"""
 from __future__ import annotations
 
 import json
