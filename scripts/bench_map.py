@@ -21,9 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-# the big map's figure, whichever chart (2-D or 3-D) shows it; null while none is drawn
+# the big map's figure, whichever chart (2-D or 3-D) shows it (a kept chart out of sight is hidden); null if none
 _STATE = """() => {
-    const gd = document.querySelector('.st-key-map .js-plotly-plot, .st-key-map3d .js-plotly-plot');
+    const gd = [...document.querySelectorAll('.st-key-map .js-plotly-plot, .st-key-map3d .js-plotly-plot')]
+        .find((g) => getComputedStyle(g).visibility !== 'hidden');
     const fl = gd && gd._fullLayout;
     if (!fl || !gd._fullData || !gd._fullData.length) return null;
     const t = (a) => (a && a.title && a.title.text) || '';

@@ -6,7 +6,7 @@ import streamlit as st
 
 from vae import BundleError
 
-from . import bundle_picker, bundles, decoder, images, inspector, map_view, session, tools, words
+from . import bundle_picker, bundles, decoder, images, inspector, map_update, map_view, session, tools, words
 from .session import ss
 
 
@@ -40,6 +40,14 @@ def _on_colour() -> None:
     session.rerun("map")  # only the map changes
 
 
+def _chart_args(dims: int) -> dict:
+    """st.plotly_chart's arguments for a map of `dims` dimensions (2-D maps report selections)."""
+    if dims == 3:
+        return dict(config=map_view.CHART_CONFIG)
+    return dict(on_select=_on_map_select, selection_mode=("points", "box", "lasso"),
+                config={**map_view.CHART_CONFIG, "scrollZoom": True})
+
+
 @st.fragment(key="map")
 def map_panel() -> None:
     """The big map: a projection or colour change reruns this alone (and the pad), not the page."""
@@ -47,15 +55,24 @@ def map_panel() -> None:
     pre = loaded.pre
     name, colour = ss.proj_pick, ss.colour_pick
     proj = pre.projections[name]
-    fig = map_view.figure(loaded, name, colour)
+    dims = proj.dims
     n = len(pre.labels)
-    if proj.dims == 3:
-        st.plotly_chart(fig, key=map_view.chart_key(3), config=map_view.CHART_CONFIG)
+    # each map kind keeps its chart once drawn, the other one hidden: its WebGL context outlives a switch.
+    # Both boxes, each [style, chart], are always there: a chart keeps its place, so the page keeps it.
+    for kind in (2, 3):
+        shown = kind == dims
+        with st.container(key=map_update.box_key(kind)):
+            st.html(map_update.box_css(kind, shown))
+            if shown:
+                fig = map_update.chart_figure(loaded, name, colour, dims)
+                st.plotly_chart(fig, key=map_view.chart_key(kind), **_chart_args(kind))
+            elif map_update.kept(loaded, kind):
+                st.plotly_chart(map_update.kept_figure(loaded, kind), key=map_view.chart_key(kind), **_chart_args(kind))
+    map_update.mount(loaded, name, colour, dims)  # draws the chosen view on the shown chart, in place
+    if dims == 3:
         help_text = ("Drag to turn the 3-D map, scroll to zoom; click a point to inspect it and decode from there. "
                      "Lasso selection needs a 2-D map.")
     else:
-        st.plotly_chart(fig, key=map_view.chart_key(2), on_select=_on_map_select, selection_mode=("points", "box", "lasso"),
-                        config={**map_view.CHART_CONFIG, "scrollZoom": True})
         help_text = ("Click a point to inspect it and decode from there; click empty space to decode there. "
                      "Lasso or box-select (toolbar, top right) to make your own slider. Scroll to zoom; "
                      "click a class in the legend to hide it, double-click to show it alone.")
