@@ -63,3 +63,11 @@ def test_a_failed_script_brings_back_one_figure_per_view(bundle, monkeypatch):
 def test_a_kept_chart_out_of_sight_is_hidden_at_full_width():
     assert "visibility: hidden" in map_update.box_css(3, shown=False) and "height: 0" in map_update.box_css(3, False)
     assert "hidden" not in map_update.box_css(2, shown=True) and "width" not in map_update.box_css(2, False)
+
+
+def test_in_place_map_changes_only_on_a_checked_streamlit_version():
+    from ui import map_update
+
+    assert map_update._version_ok("1.67.0") and map_update._version_ok("1.67.3")
+    assert not map_update._version_ok("1.68.0") and not map_update._version_ok("2.0.0")
+    assert not map_update._version_ok("1.67.dev0".replace("67", "x"))

@@ -25,6 +25,28 @@ CSS = f"<style>.st-key-{KEY} {{ display: none; }}</style>"
 _component = st.components.v2.component("latent_explorer.map_update", html="", js=_JS)
 _log = logging.getLogger(__name__)
 
+# Checked on: this path leans on two things Streamlit does not promise (the window.Plotly global of its
+# bundle, and its chart taking a figure back after a relayout event). Any other version: a new chart per view.
+TESTED_STREAMLIT = ((1, 67),)
+
+
+def _version_ok(version: str = st.__version__) -> bool:
+    try:
+        return tuple(int(p) for p in version.split(".")[:2]) in TESTED_STREAMLIT
+    except ValueError:
+        return False
+
+
+VERSION_OK = _version_ok()
+if not VERSION_OK:
+    _log.warning("Streamlit %s: map changes are drawn in place only on the versions this was checked on (%s); "
+                 "each map change mounts a new chart instead (slower, same result).", st.__version__,
+                 ", ".join("%d.%d" % v for v in TESTED_STREAMLIT))
+
+
+def _off() -> bool:
+    return not VERSION_OK or bool(ss.get("_map_in_place_off"))
+
 
 def figure_json(loaded, projection: str, colour: str) -> str:
     """The map figure as Plotly JSON, serialised once per (bundle, projection, colouring)."""
@@ -56,7 +78,7 @@ def box_css(dims: int, shown: bool) -> str:
 
 def kept(loaded, dims: int) -> bool:
     """Whether the chart of this map kind (2 or 3 dimensions) stays on the page: shown once this session."""
-    return not ss.get("_map_in_place_off") and _kind(loaded, dims) in ss.get("_map_shells", {})
+    return not _off() and _kind(loaded, dims) in ss.get("_map_shells", {})
 
 
 def chart_figure(loaded, projection: str, colour: str, dims: int):
@@ -65,7 +87,7 @@ def chart_figure(loaded, projection: str, colour: str, dims: int):
     The chart's figure stays the first view this session showed on a map of this kind (its id and so
     the chart stay the same); `mount` then draws the chosen view on it.
     """
-    if ss.get("_map_in_place_off"):
+    if _off():
         return map_view.figure(loaded, projection, colour)
     kind = _kind(loaded, dims)
     shell = ss.setdefault("_map_shells", {}).setdefault(kind, [projection, colour])
@@ -82,7 +104,7 @@ def kept_figure(loaded, dims: int):
 def mount(loaded, projection: str, colour: str, dims: int) -> None:
     """The script that shows (projection, colour) on the chart of its kind, once the person has moved on
     from the chart's own figure (before that, the chart already shows it)."""
-    if ss.get("_map_in_place_off"):
+    if _off():
         return
     kind = _kind(loaded, dims)
     st.html(CSS)
