@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tiny import ROOT, train_tiny
+from tiny import ROOT, precomputed_tiny
 
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -17,11 +17,7 @@ APP = str(ROOT / "app.py")
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    from scripts.precompute import precompute
-
-    path = train_tiny(tmp_path_factory.mktemp("state") / "digits4", epochs=3)
-    precompute(path, split="test", progress=False, no_tsne=True, no_umap=True)
-    return path
+    return precomputed_tiny(tmp_path_factory.mktemp("state") / "digits4", epochs=3)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tiny import ROOT, train_tiny
+from tiny import ROOT, precomputed_tiny
 
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -19,11 +19,7 @@ APP = str(ROOT / "app.py")
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    from scripts.precompute import precompute
-
-    path = train_tiny(tmp_path_factory.mktemp("inplace") / "digits4", epochs=2)
-    precompute(path, split="test", progress=False, no_tsne=True, no_umap=True)
-    return path
+    return precomputed_tiny(tmp_path_factory.mktemp("inplace") / "digits4", epochs=2)
 
 
 def _app(bundle, monkeypatch) -> AppTest:

@@ -19,3 +19,12 @@ def train_tiny(out: Path, epochs: int = 4, latent_dim: int = 4, **kw) -> Path:
     model, history, info = train(cfg, out.parent / f"run_{out.name}", verbose=0)
     save_bundle(out, model, info, history)
     return out
+
+
+def precomputed_tiny(out: Path, epochs: int = 4, **kw) -> Path:
+    """A tiny bundle with its test split precomputed (PCA only: no t-SNE or UMAP), ready for the app."""
+    from scripts.precompute import precompute
+
+    train_tiny(out, epochs=epochs, **kw)
+    precompute(out, split="test", progress=False, no_tsne=True, no_umap=True)
+    return out
