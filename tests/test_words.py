@@ -54,7 +54,7 @@ def test_model_card_values_read_as_text_not_json():
     from ui.model_card import _shown
 
     assert _shown({"train": 54000, "test": 10000}) == "train 54,000 · test 10,000"
-    assert (_shown(None), _shown(False), _shown(True), _shown(0.001234567)) == ("-", "no", "yes", "0.001235")
+    assert (_shown(None), _shown(False), _shown(True), _shown(0.001234567)) == ("—", "no", "yes", "0.001235")
 
 
 def test_precompute_names_the_command_that_opens_the_bundle(tmp_path):

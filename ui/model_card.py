@@ -28,9 +28,9 @@ METRIC_NAMES = {"neg_elbo": ("Test −ELBO", "nats, lower is better"), "reconstr
 
 
 def _shown(value) -> str:
-    """A meta.json value as a reader wants it: 'train 54,000 · test 10,000', 'yes', '-', not JSON or Python."""
+    """A meta.json value as a reader wants it: 'train 54,000 · test 10,000', 'yes', '—', not JSON or Python."""
     if value is None:
-        return "-"
+        return "—"  # not "-": a table cell renders Markdown, where a lone "-" is a list bullet
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
@@ -200,7 +200,7 @@ def architecture(bundle) -> None:
     from vae.model import layer_table
 
     meta_model = bundle.meta.get("model") or {}
-    settings = ", ".join(f"{k} {json.dumps(v) if isinstance(v, (list, dict)) else v}" for k, v in meta_model.items())
+    settings = ", ".join(f"{k.replace('_', ' ')} {_shown(v)}" for k, v in meta_model.items())
     try:
         rows = layer_table(bundle.model)
     except BundleError as exc:  # the model card still shows the rest when the model cannot load
