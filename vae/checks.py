@@ -14,9 +14,10 @@ import numbers as _numbers
 import numpy as np
 
 from .errors import VAEError
+from .limits import MAX_LATENT
 
 MAX_STEPS = 10_000     # points on an interpolation or traversal, rows of a sampled batch
-MAX_DIM = 4096         # latent dimensions
+MAX_DIM = MAX_LATENT   # latent dimensions
 
 
 def numbers(x, what: str) -> np.ndarray:

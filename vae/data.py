@@ -18,6 +18,7 @@ from PIL import Image
 
 from . import image_input
 from .errors import DataError, ImageError
+from .limits import MAX_CLASSES, MAX_SIDE
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -26,8 +27,6 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 IDX_FILES = {"x_train": "train-images-idx3-ubyte.gz", "y_train": "train-labels-idx1-ubyte.gz",
              "x_test": "t10k-images-idx3-ubyte.gz", "y_test": "t10k-labels-idx1-ubyte.gz"}
 DEBIAN_FASHION_DIR = "/usr/share/datasets/fashion-mnist"
-MAX_CLASSES = 10_000      # labels are class indices 0..K-1
-MAX_SIDE = 512            # image height and width, as for folders (--image-size)
 MAX_NPZ_BYTES = 8 << 30   # what an .npz may unpack to: its headers are read before anything is loaded
 
 
@@ -205,8 +204,8 @@ def _folder(root: Path, image_size: int, channels: int | None, test_fraction: fl
         raise DataError(f"No folder at {root}: give folder:PATH with a folder of images (subfolders as classes).")
     if channels not in (None, 1, 3):
         raise DataError(f"--channels must be 1 or 3, got {channels}.")
-    if not 4 <= image_size <= 512:
-        raise DataError(f"--image-size must be between 4 and 512, got {image_size}.")
+    if not 4 <= image_size <= MAX_SIDE:
+        raise DataError(f"--image-size must be between 4 and {MAX_SIDE}, got {image_size}.")
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataError(f"No images (png, jpg, bmp, gif, webp, tiff) found under {root}.")

@@ -3,9 +3,8 @@
     from vae.limits import check_model_size
     check_model_size(image_shape=(28, 28, 1), latent_dim=16, hidden_units=256)   # raises VAEError if absurd
 
-One place for the numbers: train.py, VAEConfig and meta.json's schema all refuse beyond them.
-vae/data.py and vae/checks.py keep copies of MAX_SIDE, MAX_CLASSES and MAX_LATENT (tests/test_limits.py
-checks that they agree).
+One place for the numbers: train.py, VAEConfig, meta.json's schema, vae/data.py and vae/checks.py all
+refuse beyond them.
 """
 from __future__ import annotations
 
