@@ -147,5 +147,4 @@ def page() -> None:
         decoder.live()
         decoder.actions()
         decoder.controls()
-    tools.panel()
-    session.write_url(loaded)
+    tools.panel()  # the last panel: it writes the address, as the map and the decoder do on their own reruns
