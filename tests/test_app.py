@@ -128,7 +128,7 @@ def test_model_card_page(env):
     classes = table[table["kind"] == "class"]
     assert len(classes) and classes["judged the target class"].between(0, 1).all()  # measured, shown
     assert classes["edit fidelity ρ"].notna().all()
-    assert any("held-out images; it never saw the VAE" in c.value for c in at.caption)
+    assert any("held-out examples; it never saw the VAE" in c.value for c in at.caption)
 
 
 # -------------------------------------------------------------------------------- sliders
@@ -337,7 +337,10 @@ def test_interpolate_traverse_and_grid(env):
     assert interp["frames"].shape[0] == 10 and len(interp["map_path"]) == 10
     np.testing.assert_allclose(interp["z"][0], at.session_state["end_A"]["z"], atol=1e-5)
     np.testing.assert_allclose(interp["z"][-1], at.session_state["end_B"]["z"], atol=1e-5)
-    assert interp["gif"][:6] == b"GIF89a"
+    from ui.display import image
+
+    files = {name: data() for _, data, name, _ in image.strip_downloads(interp["frames"], "interpolation")}
+    assert files["interpolation.gif"][:6] == b"GIF89a" and files["interpolation.png"][:4] == b"\x89PNG"
 
     at.session_state["tools_tab"] = "Traverse"
     full(at)
@@ -355,12 +358,24 @@ def test_interpolate_traverse_and_grid(env):
     assert grid["picture"].shape[:2] == (15 * h, 15 * w)
 
 
-def test_an_upload_is_inverted_when_its_background_is_the_other_way_round():
-    from ui import tools
+def test_an_upload_is_inverted_when_its_background_is_the_other_way_round(monkeypatch):
+    import io
 
-    white, black = np.full((8, 8, 1), 255, np.uint8), np.zeros((8, 8, 1), np.uint8)
-    assert tools.background_differs(white, data_light=False) and not tools.background_differs(black, data_light=False)
-    assert tools.background_differs(black, data_light=True) and not tools.background_differs(white, data_light=True)
+    from PIL import Image
+
+    from ui import session
+    from ui.display import image
+
+    kept = {}
+    monkeypatch.setattr(session, "kept_value", lambda key, default=None: kept.get(key, default))
+    monkeypatch.setattr(session, "set_kept", kept.__setitem__)
+    for colour, data_light, inverted in (("white", False, True), ("black", False, False),
+                                         ("black", True, True), ("white", True, False)):
+        buf = io.BytesIO()
+        Image.new("L", (12, 12), colour).save(buf, "PNG")
+        x, _ = image.read_own_example(buf.getvalue(), "p.png", (8, 8, 1), {"invert": data_light}, new=True)
+        assert kept["upload_invert"] is inverted
+        assert (x.mean() > 127) == ((colour == "white") != inverted)
 
 
 def test_switching_bundles_starts_afresh(env):

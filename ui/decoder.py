@@ -1,4 +1,4 @@
-"""The decoder column: the live image with the pad and the meter (fragment "live"), and the
+"""The decoder column: the live decoding with the pad and the meter (fragment "live"), and the
 sliders (fragment "controls"). Each control's callback moves the current point and reruns just
 these two fragments, so the big map is never sent again while a person drags or slides.
 """
@@ -12,7 +12,7 @@ import streamlit as st
 from vae import VAEError, explore, latent, render
 from vae.latent import INACTIVE_KL
 
-from . import images, map_view, session, words
+from . import display, map_view, session, words
 from .latent_pad import latent_pad, pad_point
 from .session import DIM_KEY, DIR_KEY, SLIDER_RANGE, SLIDER_STEP, ss
 
@@ -161,33 +161,34 @@ def meter_html(report: dict) -> str:
 </div>"""
 
 
-def pad_help(name: str, proj) -> str:
+def pad_help(name: str, proj, noun: str = "example") -> str:
     inverse = "exact" if proj.exact_inverse else (
         f"approximate ({words.inverse_error(proj.inverse_error)})")
     where = (f"the {map_view.projection_title(name)} plane (or click empty space on the map)" if proj.dims == 2
              else f"the first two axes of the {map_view.projection_title(name)} map")
-    return (f"Drag on the pad to move through {where}; the image follows live, and the meter says how far the "
+    return (f"Drag on the pad to move through {where}; the {noun} follows live, and the meter says how far the "
             f"point is from the encoded data. Map → latent: {inverse}.")
 
 
 @st.fragment(key="live")
 def live() -> None:
-    """What a drag reruns, and nothing more: the decoded image with its meter, and the pad."""
+    """What a drag reruns, and nothing more: the decoding with its meter, and the pad."""
     loaded = _loaded()
     pre = loaded.pre
     proj_name = ss.proj_pick
     proj = pre.projections[proj_name]
-    img = decode_current(loaded)
+    x = decode_current(loaded)
+    show = display.for_bundle(loaded)
     holder = ss.setdefault("_now", {})  # read by the export buttons' deferred downloads
-    holder.update(z=ss.z.copy(), image=img)
+    holder.update(z=ss.z.copy(), x=x)
     marks = list(ss.get("marks_extra") or [])
     interp = ss.get("interp")
     path = interp["map_path"] if interp else []
     if interp:
         marks += [map_view.mark(path[0], "A"), map_view.mark(path[-1], "B")]
     point = explore.map_point(proj, ss.z)
-    latent_pad("pad", image=images.uri(img), side=meter_html(loaded.off_manifold(ss.z)), help=pad_help(proj_name, proj),
-               alt="decoded image at the current point", bounds=loaded.bounds[proj_name], point=point[:2],
+    latent_pad("pad", preview=show.pad_preview(x), side=meter_html(loaded.off_manifold(ss.z)),
+               help=pad_help(proj_name, proj, show.NOUN), alt=f"decoded {show.NOUN} at the current point", bounds=loaded.bounds[proj_name], point=point[:2],
                rev=ss.pad_rev, ack=ss.pad_ack, on_change=_on_pad, background=map_view.pad_background(loaded, proj_name),
                axes=map_view.axis_titles(proj_name, proj.dims)[:2], map_key=map_view.chart_key(proj.dims),
                map_dims=proj.dims, point3=point if proj.dims == 3 else None, path=path, marks=marks,
@@ -234,16 +235,23 @@ def actions() -> None:
             if ss.get("bookmark_msg"):
                 st.caption(ss.bookmark_msg)
     holder = ss.setdefault("_now", {})
+    show = display.for_bundle(loaded)
     export = c4.popover("Export", key="pop_export", on_change="rerun",
-                        help="Download the image (PNG) or the latent vector (CSV); share the page's address.")
+                        help=f"Download the decoded {show.NOUN} or the latent vector (CSV); share the page's address.")
     if export.open:
         with export:
             # deferred: made when clicked, from the point shown then (the holder follows every live run)
-            st.download_button("Image (PNG)", data=lambda h=holder: render.png_bytes(h["image"], scale=8),
-                               file_name="decoded.png", mime="image/png", on_click="ignore", key="dl_png")
+            for i, (label, _, file_name, mime) in enumerate(show.downloads(holder["x"], "decoded")):
+                st.download_button(label, data=lambda h=holder, i=i: _made(show.downloads(h["x"], "decoded")[i][1]),
+                                   file_name=file_name, mime=mime, on_click="ignore", key=f"dl_decoded_{i}")
             st.download_button("Latent vector (CSV)", data=lambda h=holder: render.latent_csv(h["z"]),
                                file_name="latent.csv", mime="text/csv", on_click="ignore", key="dl_csv")
             st.caption("The page's address holds this point: copy it to share the view.")
+
+
+def _made(data):
+    """A download's data: bytes as they are, a zero-argument callable called."""
+    return data() if callable(data) else data
 
 
 # ------------------------------------------------------------------------------ controls

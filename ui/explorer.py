@@ -6,7 +6,7 @@ import streamlit as st
 
 from vae import BundleError
 
-from . import bundle_picker, bundles, decoder, images, inspector, map_update, map_view, session, tools, words
+from . import bundle_picker, bundles, decoder, display, inspector, map_update, map_view, session, style, tools, words
 from .session import ss
 
 
@@ -32,7 +32,7 @@ def _on_projection() -> None:
         ss.interp["map_path"] = proj.transform(ss.interp["z"]).tolist()
     if ss.get("upload") and "z" in ss.upload:
         p = ss._loaded.pre.projections[ss.proj_pick].transform(ss.upload["z"][None])[0]
-        ss.marks_extra = [map_view.mark(p, "your image")]
+        ss.marks_extra = [map_view.mark(p, f"your {display.for_bundle(ss._loaded).NOUN}")]
     session.rerun("map", "live", "tools")  # the new map, the pad on its plane, the grid tab; not the whole page
 
 
@@ -99,7 +99,8 @@ def sidebar(loaded) -> None:
                  help="How the latent space is laid flat. PCA is linear with an exact inverse; t-SNE and UMAP keep "
                       "neighbours together, and map back to latent space approximately.")
         st.selectbox("Colour by", options, key="colour_pick", persist_state="session", on_change=_on_colour,
-                     help="Class, a measured attribute of each image, or the reconstruction error (nats).")
+                     help=f"Class, a measured attribute of each {display.for_bundle(loaded).NOUN}, or the "
+                          "reconstruction error (nats).")
         b = loaded.bundle
         st.caption(f"{b.meta.get('dataset', '?')} · latent {b.latent_dim} · β {b.meta.get('beta', 1)} · "
                    f"{'class-conditional · ' if b.conditional else ''}{len(pre.labels):,} points")
@@ -135,7 +136,7 @@ def page() -> None:
     sidebar(loaded)
     for note in session.pop_notices():
         st.warning(note, icon=":material/link_off:")
-    st.html(images.CSS)
+    st.html(style.CSS + display.for_bundle(loaded).CSS)
     left, right = st.columns([1.2, 1], gap="medium")
     with left:
         map_panel()  # sent now: the browser draws the map while the model may still be loading

@@ -1,4 +1,5 @@
-// The decoder view: the decoded image with its off-manifold meter, and the latent pad, a square
+// The decoder view: the decoding (an image, a text block and/or a sound, as the display module
+// previews it) with its off-manifold meter, and the latent pad, a square
 // over the current map's plane. Dragging the pad's handle sends the map point to Python while the
 // pointer moves (flow-controlled: the next point leaves when the server has acknowledged the
 // previous one, so the image never lags behind a queue); the answer comes back as this
@@ -90,6 +91,7 @@ function drawPad(s) { // the handle, its cross-hair and the read-out
 function showImage(s, root) {
   const img = root.querySelector("img.decoded");
   const d = s.data;
+  if (img) img.hidden = !d.image;
   if (img && d.image && img.getAttribute("src") !== d.image) {
     img.setAttribute("src", d.image);
     img.setAttribute("alt", d.alt || "decoded image");
@@ -98,12 +100,38 @@ function showImage(s, root) {
     const t = performance.now();
     (img.decode ? img.decode() : Promise.resolve()).catch(() => {}).then(() => log("shown", { seq, t, painted: performance.now() }));
   }
+  const text = root.querySelector(".decoded-text");
+  if (text) {
+    text.hidden = !d.text;
+    if (text.textContent !== (d.text || "")) { text.textContent = d.text || ""; text.dataset.seq = String(d.ack); }  // literal text
+  }
+  showAudio(s, root);
   const help = root.querySelector(".lp-help");
   if (help && help.textContent !== (d.help || "")) help.textContent = d.help || "";
   const side = root.querySelector(".lp-side");
   if (side && side.dataset.html !== (d.side || "")) {
     side.innerHTML = d.side || "";  // our own markup from Python (the meter), never user text
     side.dataset.html = d.side || "";
+  }
+}
+
+function showAudio(s, root) {
+  // The sound of the current point: its player shows when there is one; it plays by itself once the
+  // answer to a released drag (or a key step) arrives, never during a drag (a sound per step would stutter).
+  const box = root.querySelector(".lp-audio"), audio = root.querySelector("audio.decoded-audio");
+  if (!box || !audio) return;
+  const d = s.data;
+  box.hidden = !d.audio;
+  if ((audio.getAttribute("src") || "") !== (d.audio || "")) {
+    if (d.audio) audio.setAttribute("src", d.audio); else audio.removeAttribute("src");
+    audio.dataset.seq = String(d.ack);
+  }
+  if (d.audio && s.playAfter && Number(d.ack) >= s.playAfter && !s.dragging) {
+    s.playAfter = 0;
+    log("played", { seq: Number(d.ack), t: performance.now() });
+    audio.currentTime = 0;
+    const p = audio.play();
+    if (p && p.catch) p.catch(() => {});  // the browser may refuse: the play button is there
   }
 }
 
@@ -370,6 +398,7 @@ function listen(s) {
     if (e.type === "pointerup") s.pos = fromEvent(s, e);
     drawPad(s); drawMap(s);
     send(s, s.pos, false, "pad");
+    s.playAfter = s.pending ? s.seq + 1 : s.seq;  // its answer's sound plays
   };
   pad.addEventListener("pointerup", end, opts);
   pad.addEventListener("pointercancel", end, opts);
@@ -383,6 +412,7 @@ function listen(s) {
              Math.min(Math.max(s.pos[1] + st[1] * f * (b[3] - b[2]), b[2]), b[3])];
     drawPad(s); drawMap(s);
     send(s, s.pos, false, "pad");
+    s.playAfter = s.pending ? s.seq + 1 : s.seq;
   }, opts);
   // the chart may be redrawn or replaced (new projection, colouring): re-attach when it changes
   const poll = setInterval(() => attachMap(s), 700);
@@ -397,7 +427,7 @@ export default function (component) {
   const fresh = !s;
   if (fresh) {
     s = { seq: Number(data.ack) || 0, inflight: 0, sentAt: 0, pending: null, dragging: false,
-          rev: null, pos: null, timer: null, map: null };
+          rev: null, pos: null, timer: null, map: null, playAfter: 0 };
     STATES.set(parentElement, s);
   }
   s.data = data; s.set = setStateValue; s.pad = pad;

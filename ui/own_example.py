@@ -1,0 +1,102 @@
+"""The "your own example" tool tab: a person's own file or text, encoded, reconstructed and placed on the map.
+
+The display module of the bundle draws the input (a file uploader, a text box) and any reading
+options, and reads what was given into the model's natural form; this tab encodes it, finds its
+nearest encodings and measures it with the decoder's own meter.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from vae import VAEError, latent
+
+from . import display, map_view, session, words
+from .session import ss
+
+KEY = "upload_file"
+
+
+def _on_upload() -> None:
+    loaded = ss._loaded
+    show = display.for_bundle(loaded)
+    given = show.example_value(ss.get(KEY))
+    ss.upload = None
+    ss.marks_extra = []
+    if given is None:
+        session.rerun("tools", "live")
+        return
+    source, name = given
+    b = loaded.bundle
+    ident = (name, len(source))
+    new = ss.get("_upload_id") != ident
+    try:
+        x, preview = show.read_own_example(source, name, b.image_shape, _data_options(loaded), new)
+    except VAEError as exc:  # one sentence naming the file and what to do
+        ss.upload = {"error": str(exc)}
+        session.rerun("tools", "live")
+        return
+    ss._upload_id = ident
+    label = int(session.kept_value("upload_label", 0)) if b.conditional else None
+    ss.upload = {"name": name, "preview": preview, **place_upload(loaded, x, label)}
+    proj = loaded.pre.projections[ss.proj_pick]
+    ss.marks_extra = [map_view.mark(proj.transform(ss.upload["z"][None])[0], f"your {show.NOUN}")]
+    session.rerun("tools", "live")
+
+
+def _data_options(loaded) -> dict:
+    return loaded.pre.info.get("attribute_options", {})
+
+
+def place_upload(loaded, x: np.ndarray, label: int | None) -> dict:
+    """An example in natural form -> its encoding, reconstruction, nearest encodings and meter report."""
+    b = loaded.bundle
+    labels = [label] if label is not None else None
+    mean, _ = b.encode(x[None], labels=labels)
+    recon = b.decode(mean, labels=labels)[0]
+    idx, dist = latent.nearest(mean[0], loaded.pre.mean, 8)
+    return {"x": x, "z": mean[0], "recon": recon, "idx": idx, "dist": dist, "label": label,
+            "meter": loaded.off_manifold(mean[0])}
+
+
+def _on_explore_upload() -> None:
+    up = ss.upload
+    if up and "z" in up:
+        if up["label"] is not None:
+            ss.z_label = up["label"]
+        session.move(ss._loaded, up["z"])
+        session.rerun("live", "controls")
+
+
+def tab(loaded) -> None:
+    b = loaded.bundle
+    show = display.for_bundle(loaded)
+    st.caption(show.own_example_help(b.image_shape))
+    c = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    with c[0]:
+        show.own_example_input(KEY, show.NOUN, on_change=_on_upload)
+    show.own_example_options([c[1], c[3]], _data_options(loaded), on_change=_on_upload)
+    if b.conditional:
+        session.kept(c[2].selectbox, "Its class", range(len(b.class_names)), format_func=lambda k: b.class_names[k],
+                     key="upload_label", default=0, on_change=_on_upload)
+    up = ss.get("upload")
+    if not up:
+        return
+    if "error" in up:
+        st.error(words.literal(up["error"], limit=400))  # it names the uploaded file: shown as typed, never as Markdown
+        return
+    names = b.class_names
+    cols = st.columns([1, 1, 1, 1.5], gap="small")
+    cols[0].html(f'{up["preview"]}<div class="px-caption">yours</div>')
+    cols[1].html(show.tag(up["x"], 120, alt="converted", cls="upload-converted")
+                 + '<div class="px-caption">as the model sees it</div>')
+    cols[2].html(show.tag(up["recon"], 120, alt="reconstruction", cls="upload-recon")
+                 + '<div class="px-caption">reconstruction</div>')
+    with cols[3]:
+        m = up["meter"]
+        st.markdown(f"Placed on the map as **your {show.NOUN}**. Nearest encodings: "
+                    f"{', '.join(names[loaded.pre.labels[i]] for i in up['idx'][:3])}.")
+        st.caption("Off-manifold: %s (%s)" % words.meter_words(m))
+        st.button("Explore from here", on_click=_on_explore_upload, type="primary")
+    st.html(show.row([loaded.pre.images[i] for i in up["idx"]],
+                     [f"{names[loaded.pre.labels[i]]} · {d:.2f}" for i, d in zip(up["idx"], up["dist"])], 56))
