@@ -6,7 +6,7 @@ import streamlit as st
 
 from vae import BundleError
 
-from . import bundle_picker, bundles, decoder, display, inspector, map_update, map_view, session, style, tools, words
+from . import bundle_picker, bundles, decoder, display, inspector, map_update, map_view, session, sliders, style, tools, words
 from .session import ss
 
 
@@ -89,7 +89,7 @@ def sidebar(loaded) -> None:
     pre = loaded.pre
     names = list(pre.projections)
     if ss.get("proj_pick") not in names:
-        ss.proj_pick = session.default_projection(pre)
+        ss.proj_pick = map_view.default_projection(pre)
     options = map_view.colour_options(pre)
     if ss.get("colour_pick") not in options:
         ss.colour_pick = map_view.CLASS
@@ -147,5 +147,5 @@ def page() -> None:
     with right:
         decoder.live()
         decoder.actions()
-        decoder.controls()
+        sliders.controls()
     tools.panel()  # the last panel: it writes the address, as the map and the decoder do on their own reruns

@@ -55,7 +55,7 @@ def panel() -> None:
         v = pre.attributes[a][row]
         if np.isfinite(v):
             lines.append(f"{a.replace('_', ' ')} {v:.3g} {pre.attribute_info.get(a, {}).get('unit', '')}".strip())
-    t = (pre.mean[row] - loaded.latent_mean) / loaded.latent_std
+    t = loaded.view.in_spreads(pre.mean[row])
     vector = ", ".join(f"{v:.4f}" for v in pre.mean[row])
     original = (f'<div>{show.tag(pre.images[row], 150, alt=f"original {show.NOUN}", cls="original", row=row)}'
                 '<div class="px-caption">original</div></div>') if len(pre.images) else ""

@@ -12,7 +12,7 @@ from vae import BundleError
 from vae.latent import INACTIVE_KL
 
 from . import display, map_view, session
-from .decoder import side_effect, trust
+from .sliders import side_effect, trust
 from .session import ss
 
 METRIC_NAMES = {"neg_elbo": ("Test −ELBO", "nats, lower is better"), "reconstruction": ("Reconstruction", "nats"),

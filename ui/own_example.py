@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from vae import VAEError, latent
+from vae.view import METER_K
 
 from . import display, map_view, session, words
 from .session import ss
@@ -56,7 +57,7 @@ def place_upload(loaded, x: np.ndarray, label: int | None) -> dict:
     recon = b.decode(mean, labels=labels)[0]
     idx, dist = latent.nearest(mean[0], loaded.pre.mean, 8)
     return {"x": x, "z": mean[0], "recon": recon, "idx": idx, "dist": dist, "label": label,
-            "meter": loaded.off_manifold(mean[0])}
+            "meter": loaded.pre.off_manifold(mean[0], METER_K)}
 
 
 def _on_explore_upload() -> None:

@@ -15,6 +15,8 @@ import importlib.abc
 import sys
 import threading
 
+from . import bundles
+
 _done = False
 _lock = threading.Lock()
 
@@ -39,17 +41,6 @@ def tune_streamlit() -> None:
 
 def _clean_nothing() -> None:
     """Replaces Streamlit's post-run keras.backend.clear_session() (see the module docstring)."""
-
-
-def limit_tensorflow_threads(intra: int = 1, inter: int = 1) -> None:
-    """One thread per decode: a single 28x28 decode gains nothing from more, and sessions run side by side."""
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(intra)
-        tf.config.threading.set_inter_op_parallelism_threads(inter)
-    except RuntimeError:
-        pass  # TensorFlow already initialised its thread pools: keep them
 
 
 class _MissingInThisThread(importlib.abc.MetaPathFinder):
@@ -82,7 +73,7 @@ def import_tensorflow() -> None:
         finally:
             sys.meta_path.remove(finder)
     if "tensorflow" in sys.modules:  # (not installed: the page that needs the model says so)
-        limit_tensorflow_threads()
+        bundles.limit_tensorflow_threads()
 
 
 _preloading = threading.Event()     # set when the start-up thread runs
@@ -116,8 +107,6 @@ def _preload_default() -> None:
         pass
     finally:
         _shared_imports.set()
-    from . import bundles
-
     choice = bundles.default_choice(bundles.discover())
     if choice is not None:
         bundles.preload(choice)

@@ -13,7 +13,7 @@ import streamlit as st
 
 from vae import VAEError, explore
 
-from . import bundles, words
+from . import bundles, map_view, words
 
 ss = st.session_state
 DIM_KEY = "dim_{}"
@@ -109,7 +109,7 @@ def direction_scales(loaded) -> dict:
     for d in ss.get("custom_dirs", []):
         if d.name not in own:
             own[d.name] = explore.direction_scale(loaded.pre.mean, d.vector)
-    return {**loaded.scales, **own}
+    return {**loaded.view.scales, **own}
 
 
 def all_directions(loaded) -> list:
@@ -137,7 +137,7 @@ def move(loaded, z, *, from_pad: bool = False, sync: bool = True) -> None:
 def sync_controls(loaded) -> None:
     """Put every slider at the current point (spreads from the encodings' mean / centre)."""
     z = ss.z
-    t = explore.standardized(z, loaded.latent_mean, loaded.latent_std)
+    t = loaded.view.in_spreads(z)
     for i, v in enumerate(t):
         ss[DIM_KEY.format(i)] = _on_step(v)
     scales = direction_scales(loaded)
@@ -202,14 +202,10 @@ def apply_url(loaded, params: dict) -> None:
         if params["proj"] in pre.projections:
             ss.proj_pick = params["proj"]
         else:
-            from .map_view import projection_title
-
             notice(f"The link's map {words.quoted(params['proj'], 40)} is not in this bundle: showing "
-                   f"{projection_title(default_projection(pre))}.")
+                   f"{map_view.projection_title(map_view.default_projection(pre))}.")
     if "color" in params:
-        from .map_view import colour_options
-
-        if params["color"] in colour_options(pre):
+        if params["color"] in map_view.colour_options(pre):
             ss.colour_pick = params["color"]
         else:
             notice(f"The link's colouring {words.quoted(params['color'], 40)} is not measured in this bundle: colouring by class.")
@@ -270,10 +266,3 @@ def write_url(loaded) -> None:
             qp.from_dict(want)
         except st.errors.StreamlitAPIException:
             pass
-
-
-def default_projection(pre) -> str:
-    for name in ("latent", "pca2", "tsne", "umap", "pca3"):
-        if name in pre.projections:
-            return name
-    return next(iter(pre.projections))

@@ -97,7 +97,7 @@ def _interpolate_tab(loaded) -> None:
 
 def _traverse_options(loaded) -> list[str]:
     kl = np.nan_to_num(loaded.pre.kl_per_dim)
-    return [f"z{i} (KL {kl[i]:.2f})" for i in loaded.dim_order] + [d.name for d in session.all_directions(loaded)]
+    return [f"z{i} (KL {kl[i]:.2f})" for i in loaded.view.dim_order] + [d.name for d in session.all_directions(loaded)]
 
 
 def _on_traverse() -> None:
@@ -107,7 +107,7 @@ def _on_traverse() -> None:
     t = np.linspace(-span, span, n)
     if choice and choice.startswith("z") and " (KL" in choice:
         i = int(choice[1:choice.index(" ")])
-        zs = latent.traverse(ss.z, i, t * loaded.latent_std[i])
+        zs = latent.traverse(ss.z, i, t * loaded.view.latent_std[i])
     else:
         d = session.find_direction(loaded, choice)
         if d is None:
@@ -145,11 +145,11 @@ def _on_grid() -> None:
     name = ss.proj_pick
     proj = loaded.pre.projections[name]
     n = int(session.kept_value("grid_n", 15))
-    z_ref = ss.z if session.kept_value("grid_ref", "current point") == "current point" else loaded.latent_mean
-    zs, shape = explore.plane_grid(proj, loaded.bounds[name], n, z_ref)
+    z_ref = ss.z if session.kept_value("grid_ref", "current point") == "current point" else loaded.view.latent_mean
+    zs, shape = explore.plane_grid(proj, loaded.view.bounds[name], n, z_ref)
     frames = _decode(loaded, zs)
     ss.grid = {"picture": display.for_bundle(loaded).sheet(frames, cols=n), "n": n, "proj": name,
-               "bounds": loaded.bounds[name]}
+               "bounds": loaded.view.bounds[name]}
     session.rerun("tools")
 
 
