@@ -14,16 +14,16 @@ from vae.view import METER_K
 
 from . import display, map_view, session, words
 from .latent_pad import latent_pad, pad_point
-from .session import ss
+from .state import Fragment, state
 
 
 def _loaded():
-    return ss._loaded
+    return state.loaded
 
 
 def decode_current(loaded) -> np.ndarray:
     b = loaded.bundle
-    return b.decode(ss.z[None], labels=[ss.z_label] if b.conditional else None)[0]
+    return b.decode(state.z[None], labels=[state.z_label] if b.conditional else None)[0]
 
 
 # ------------------------------------------------------------------------------ callbacks
@@ -33,29 +33,29 @@ def _on_pad() -> None:
     p = pad_point("pad")
     if not p:
         return
-    ss.pad_ack = int(p.get("seq", 0))
+    state.pad_ack = int(p.get("seq", 0))
     if p.get("source") == "map3d":  # an encoding clicked on the 3-D map
         row = p.get("row")
         if isinstance(row, int) and 0 <= row < len(loaded.pre.labels):
             session.select(loaded, row)
-            session.rerun("live", "actions", "controls", "inspector")
+            session.rerun(Fragment.LIVE, Fragment.ACTIONS, Fragment.CONTROLS, Fragment.INSPECTOR)
         return
     dragging = bool(p.get("dragging"))
-    ss.dragging = dragging
+    state.dragging = dragging
     try:
-        z = explore.from_map(loaded.pre.projections[ss.proj_pick], (float(p["x"]), float(p["y"])), ss.z)
+        z = explore.from_map(loaded.pre.projections[state.proj_pick], (float(p["x"]), float(p["y"])), state.z)
         session.move(loaded, z, from_pad=True, sync=not dragging)
     except (VAEError, KeyError, TypeError, ValueError) as exc:
-        ss.live_error = str(exc)
+        state.live_error = str(exc)
         return
-    ss.live_error = None
+    state.live_error = None
     if not dragging:  # released (or a click on the map): the sliders catch up once
-        session.rerun("live", "controls")
+        session.rerun(Fragment.LIVE, Fragment.CONTROLS)
 
 def _on_reset() -> None:
     loaded = _loaded()
-    session.select(loaded, ss.get("sel", 0))
-    session.rerun("live", "actions", "controls")
+    session.select(loaded, state.sel)
+    session.rerun(Fragment.LIVE, Fragment.ACTIONS, Fragment.CONTROLS)
 
 
 SEED_LIMIT = 2**31  # seeds 0 .. 2**31 - 1
@@ -64,38 +64,38 @@ SEED_LIMIT = 2**31  # seeds 0 .. 2**31 - 1
 def seed_key() -> str:
     """The Seed box's key. It changes after each draw, so the browser shows a new box holding the next seed:
     a value set from a callback that reruns only some fragments never reaches a box already on the page."""
-    return f"sample_seed_{ss.get('_sample_rev', 0)}"
+    return f"sample_seed_{state.sample_rev}"
 
 
 def _on_seed_typed() -> None:
-    ss._sample_next = int(ss[seed_key()])
+    state.sample_next = int(state.widget(seed_key()))
 
 
 def _on_sample() -> None:
     loaded = _loaded()
-    seed = int(ss.get("_sample_next", 0))
+    seed = int(state.sample_next)
     temperature = float(session.kept_value("sample_temperature", 1.0))
     session.move(loaded, latent.sample_prior(1, loaded.bundle.latent_dim, temperature, seed)[0])
-    ss.last_sample = (seed, temperature)
-    ss._sample_next = (seed + 1) % SEED_LIMIT  # the next press draws a new point; the Seed box shows which
-    ss._sample_rev = ss.get("_sample_rev", 0) + 1
-    session.rerun("live", "actions", "controls")
+    state.last_sample = (seed, temperature)
+    state.sample_next = (seed + 1) % SEED_LIMIT  # the next press draws a new point; the Seed box shows which
+    state.sample_rev = state.sample_rev + 1
+    session.rerun(Fragment.LIVE, Fragment.ACTIONS, Fragment.CONTROLS)
 
 
 def _on_label() -> None:
-    ss.z_label = int(ss.z_label_pick)
-    session.rerun("live", "actions")
+    state.z_label = int(state.z_label_pick)
+    session.rerun(Fragment.LIVE, Fragment.ACTIONS)
 
 
 def _on_bookmark() -> None:
-    name = (ss.get("bookmark_name") or "").strip()[:60]
+    name = (state.bookmark_name or "").strip()[:60]
     if not name:
-        ss.bookmark_msg = "Give the bookmark a name first."
+        state.bookmark_msg = "Give the bookmark a name first."
         return
-    ss.bookmarks[name] = {"z": ss.z.copy(), "label": int(ss.get("z_label", 0))}
-    ss.bookmark_msg = f"Saved {words.quoted(name)}: find it under Tools › Bookmarks."
-    ss.bookmark_name = ""
-    session.rerun("actions", "tools")
+    state.bookmarks[name] = {"z": state.z.copy(), "label": int(state.z_label)}
+    state.bookmark_msg = f"Saved {words.quoted(name)}: find it under Tools › Bookmarks."
+    state.bookmark_name = ""
+    session.rerun(Fragment.ACTIONS, Fragment.TOOLS)
 
 
 # ---------------------------------------------------------------------------------- live
@@ -129,71 +129,71 @@ def pad_help(name: str, proj, noun: str = "example") -> str:
             f"point is from the encoded data. Map → latent: {inverse}.")
 
 
-@st.fragment(key="live")
+@st.fragment(key=Fragment.LIVE)
 def live() -> None:
     """What a drag reruns, and nothing more: the decoding with its meter, and the pad."""
     loaded = _loaded()
     pre = loaded.pre
-    proj_name = ss.proj_pick
+    proj_name = state.proj_pick
     proj = pre.projections[proj_name]
     x = decode_current(loaded)
     show = display.for_bundle(loaded)
-    holder = ss.setdefault("_now", {})  # read by the export buttons' deferred downloads
-    holder.update(z=ss.z.copy(), x=x)
-    marks = list(ss.get("marks_extra") or [])
-    interp = ss.get("interp")
+    holder = state.now  # read by the export buttons' deferred downloads
+    holder.update(z=state.z.copy(), x=x)
+    marks = list(state.marks_extra or [])
+    interp = state.interp
     path = interp["map_path"] if interp else []
     if interp:
         marks += [map_view.mark(path[0], "A"), map_view.mark(path[-1], "B")]
-    point = explore.map_point(proj, ss.z)
-    latent_pad("pad", preview=show.pad_preview(x), side=meter_html(loaded.pre.off_manifold(ss.z, METER_K)),
+    point = explore.map_point(proj, state.z)
+    latent_pad("pad", preview=show.pad_preview(x), side=meter_html(loaded.pre.off_manifold(state.z, METER_K)),
                help=pad_help(proj_name, proj, show.NOUN), alt=f"decoded {show.NOUN} at the current point", bounds=loaded.view.bounds[proj_name], point=point[:2],
-               rev=ss.pad_rev, ack=ss.pad_ack, on_change=_on_pad, background=map_view.pad_background(loaded, proj_name),
+               rev=state.pad_rev, ack=state.pad_ack, on_change=_on_pad, background=map_view.pad_background(loaded, proj_name),
                axes=map_view.axis_titles(proj_name, proj.dims)[:2], map_key=map_view.chart_key(proj.dims),
                map_dims=proj.dims, point3=point if proj.dims == 3 else None, path=path, marks=marks,
-               clear_sel=ss.get("clear_sel", 0), legend_key=loaded.name)
-    if ss.get("live_error"):
-        st.caption(f":red[{ss.live_error}]")
-    if not ss.get("dragging"):
+               clear_sel=state.clear_sel, legend_key=loaded.name)
+    if state.live_error:
+        st.caption(f":red[{state.live_error}]")
+    if not state.dragging:
         session.write_url(loaded)
 
 
-@st.fragment(key="actions")
+@st.fragment(key=Fragment.ACTIONS)
 def actions() -> None:
     """Buttons under the decoder: reset, sample, bookmark, export; the class of a conditional decoder."""
     loaded = _loaded()
     b = loaded.bundle
     if b.conditional:
         st.selectbox("Class the decoder draws", range(len(b.class_names)), format_func=lambda k: b.class_names[k],
-                     index=int(ss.z_label), key="z_label_pick", on_change=_on_label,
+                     index=int(state.z_label), key="z_label_pick", on_change=_on_label,
                      help="This bundle is class-conditional: the same latent point drawn as another class.")
     # one row that wraps when the column is narrow: a label is never cut to "R..."
     c1 = c2 = c3 = c4 = st.container(horizontal=True, gap="small", key="decoder_actions")
     c1.button("Reset", icon=":material/restart_alt:", on_click=_on_reset, key="reset",
-              help=f"Back to encoding #{ss.get('sel', 0)}, the point selected on the map.")
+              help=f"Back to encoding #{state.sel}, the point selected on the map.")
     # lazy popovers: their contents exist only while open, so every rerun of the page stays light
     sample = c2.popover("Sample", key="pop_sample", on_change="rerun",
                         help="Draw a point from the prior N(0, T²I), with a seed and a temperature T.")
     if sample.open:
         with sample:
-            st.number_input("Seed", 0, SEED_LIMIT - 1, value=int(ss.get("_sample_next", 0)), step=1, key=seed_key(),
+            st.number_input("Seed", 0, SEED_LIMIT - 1, value=int(state.sample_next), step=1, key=seed_key(),
                             on_change=_on_seed_typed, help="The seed of the next draw: each draw moves it on by one; "
                                                            "type a seed to draw that point again.")
             session.kept(st.slider, "Temperature", 0.1, 2.0, key="sample_temperature", default=1.0, step=0.1,
                          help="Standard deviation of the draw: below 1 gives more typical points, above 1 stranger "
                               "ones.")
             st.button("Draw a point", on_click=_on_sample, type="primary", key="draw")
-            if ss.get("last_sample"):
-                st.caption("Last draw: seed %d, temperature %.1f" % ss.last_sample)
+            if state.last_sample:
+                st.caption("Last draw: seed %d, temperature %.1f" % state.last_sample)
     save = c3.popover("Save", key="pop_save", on_change="rerun",
                       help="Bookmark the current point by name.")
     if save.open:
         with save:
             st.text_input("Name", key="bookmark_name", placeholder="e.g. thin sneaker")
             st.button("Save this point", on_click=_on_bookmark, key="save_bookmark")
-            if ss.get("bookmark_msg"):
-                st.caption(ss.bookmark_msg)
-    holder = ss.setdefault("_now", {})
+            if state.bookmark_msg:
+                st.caption(state.bookmark_msg)
+    holder = state.now
     show = display.for_bundle(loaded)
     export = c4.popover("Export", key="pop_export", on_change="rerun",
                         help=f"Download the decoded {show.NOUN} or the latent vector (CSV); share the page's address.")

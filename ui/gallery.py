@@ -15,7 +15,7 @@ import streamlit as st
 from vae import BundleError, VAEError, export, generate
 
 from . import bundles, display, session
-from .session import ss
+from .state import state
 
 MAX_PER_CLASS = 1000
 MAX_PRIOR = 10_000
@@ -29,14 +29,14 @@ CHART_KEY = "gallery_grid"
 
 
 def _advance_seed() -> None:
-    session.set_kept("gallery_seed", int(ss.get("gallery_seed", 0)) + 1)
+    session.set_kept("gallery_seed", int(state.widget("gallery_seed", 0)) + 1)
 
 
 def _on_pick() -> None:
     """A click on a sample: remember it; the page run opens it in the explorer."""
-    points = (ss.get(CHART_KEY) or {}).get("selection", {}).get("points", [])
+    points = (state.widget(CHART_KEY) or {}).get("selection", {}).get("points", [])
     if points and points[0].get("customdata") is not None:
-        ss._gallery_open = int(np.ravel(points[0]["customdata"])[0])
+        state.gallery_open = int(np.ravel(points[0]["customdata"])[0])
 
 
 def settings(loaded) -> dict:
@@ -90,7 +90,7 @@ def _regions(path: str, kind: str, arrays_id: int, _loaded) -> generate.ClassReg
 def draw(loaded, chosen: dict) -> dict:
     """The samples of these settings (kept in the session until a setting changes)."""
     key = (loaded.name, repr(sorted(chosen.items())))
-    kept = ss.get("gallery_draw")
+    kept = state.gallery_draw
     if kept is not None and kept["key"] == key:
         return kept
     src = chosen["source"]
@@ -105,8 +105,8 @@ def draw(loaded, chosen: dict) -> dict:
         progress=None if bar is None else lambda done, all_: bar.progress(done / all_, text=f"Decoded {done:,} of {all_:,}"))
     if bar is not None:
         bar.empty()
-    ss.gallery_draw = {"key": key, "images": images, "labels": labels, "z": z, "settings": dict(chosen)}
-    return ss.gallery_draw
+    state.gallery_draw = {"key": key, "images": images, "labels": labels, "z": z, "settings": dict(chosen)}
+    return state.gallery_draw
 
 
 def shown_rows(labels: np.ndarray, source: str) -> list[np.ndarray]:
@@ -157,7 +157,7 @@ def open_in_explorer(loaded, kept: dict, i: int) -> None:
     """Make sample i the explorer's current point (and class, if conditional) and go there."""
     session.move(loaded, kept["z"][i])
     if loaded.bundle.conditional and kept["labels"][i] >= 0:
-        ss.z_label = int(kept["labels"][i])
+        state.z_label = int(kept["labels"][i])
     session.switch_page("app_pages/explorer.py")
 
 
@@ -186,8 +186,7 @@ def downloads(loaded, kept: dict) -> None:
 
 
 def page() -> None:
-    ctx = ss.get("_ctx") or {}
-    loaded = ctx.get("loaded")
+    loaded = state.ctx.loaded if state.ctx else None
     if loaded is None:
         return  # app.py already explained why
     st.markdown(f"## Gallery · {loaded.name}")
@@ -198,7 +197,7 @@ def page() -> None:
     except (BundleError, VAEError) as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    pending = ss.pop("_gallery_open", None)
+    pending, state.gallery_open = state.gallery_open, None
     if pending is not None and 0 <= pending < len(kept["z"]):
         open_in_explorer(loaded, kept, pending)
     samples, labels = kept["images"], kept["labels"]

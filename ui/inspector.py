@@ -10,16 +10,16 @@ import streamlit as st
 from vae import latent
 
 from . import display, session, words
-from .session import ss
+from .state import Fragment, state
 
 NEIGHBOURS = 8
 
 
 def _on_pick_pill() -> None:
-    row = ss.get("neighbour_pick")
+    row = state.neighbour_pick
     if row is not None:
-        session.select(ss._loaded, int(row))
-        session.rerun("live", "actions", "controls", "inspector")
+        session.select(state.loaded, int(row))
+        session.rerun(Fragment.LIVE, Fragment.ACTIONS, Fragment.CONTROLS, Fragment.INSPECTOR)
 
 
 def latent_bars(t: np.ndarray, kl: np.ndarray) -> str:
@@ -36,13 +36,13 @@ def latent_bars(t: np.ndarray, kl: np.ndarray) -> str:
     return f'<div class="zrow">{"".join(cells)}</div><div class="zrow">{"".join(labels)}</div>'
 
 
-@st.fragment(key="inspector")
+@st.fragment(key=Fragment.INSPECTOR)
 def panel() -> None:
     """Drawn as one HTML element and one widget: a lighter page reruns faster while dragging."""
-    loaded = ss._loaded
+    loaded = state.loaded
     b, pre = loaded.bundle, loaded.pre
     show = display.for_bundle(loaded)
-    row = int(ss.get("sel", 0))
+    row = int(state.sel)
     names = b.class_names
     class_of = lambda i: names[pre.labels[i]] if pre.labels[i] < len(names) else str(pre.labels[i])  # noqa: E731
     label = int(pre.labels[row])
@@ -84,6 +84,6 @@ neighbours in latent space (pick one under them to jump to it).</div>
 </div>
 {neighbours}""")
     if len(pre.images):
-        ss.neighbour_pick = None
+        state.neighbour_pick = None
         st.pills("Jump to a neighbour", [int(i) for i in idx], format_func=lambda i: f"#{i}", key="neighbour_pick",
                  on_change=_on_pick_pill, label_visibility="collapsed")

@@ -13,7 +13,7 @@ from vae.latent import INACTIVE_KL
 
 from . import display, map_view, session
 from .sliders import side_effect, trust
-from .session import ss
+from .state import state
 
 METRIC_NAMES = {"neg_elbo": ("Test −ELBO", "nats, lower is better"), "reconstruction": ("Reconstruction", "nats"),
                 "kl": ("KL", "nats"), "iwae_nll": ("Importance-weighted NLL bound", "nats"),
@@ -84,14 +84,14 @@ def kl_figure(kl: np.ndarray) -> go.Figure:
 
 
 def page() -> None:
-    ctx = ss.get("_ctx") or {}
-    bundle = ctx.get("bundle")
+    ctx = state.ctx
+    bundle = ctx.bundle if ctx else None
     if bundle is None:
         return  # app.py already explained why
-    loaded, meta = ctx.get("loaded"), bundle.meta
-    if loaded is not None and "z" in ss:
+    loaded, meta = ctx.loaded, bundle.meta
+    if loaded is not None and state.z is not None:
         session.write_url(loaded)  # the explorer's view stays in the address while the card is shown
-    st.markdown(f"## Model card · {ctx['choice'].name}")
+    st.markdown(f"## Model card · {ctx.choice.name}")
     show = display.for_bundle(bundle)
     st.caption(f"{meta.get('dataset', '?')} · latent {bundle.latent_dim} · {show.describe(bundle.image_shape)} · "
                f"β {meta.get('beta', 1)} · {'class-conditional · ' if bundle.conditional else ''}"
@@ -106,7 +106,7 @@ def page() -> None:
                      column_config={"value": st.column_config.NumberColumn(format="%.4g"),
                                     "unit": st.column_config.TextColumn(width="large")})
     else:
-        st.info(f"No test metrics stored yet: run `python scripts/evaluate.py {_folder(ctx['choice'])}`.")
+        st.info(f"No test metrics stored yet: run `python scripts/evaluate.py {_folder(ctx.choice)}`.")
 
     st.markdown("#### Training curves")
     fig = curves_figure(_read_history(bundle))

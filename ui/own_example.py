@@ -13,36 +13,36 @@ from vae import VAEError, latent
 from vae.view import METER_K
 
 from . import display, map_view, session, words
-from .session import ss
+from .state import Fragment, state
 
 KEY = "upload_file"
 
 
 def _on_upload() -> None:
-    loaded = ss._loaded
+    loaded = state.loaded
     show = display.for_bundle(loaded)
-    given = show.example_value(ss.get(KEY))
-    ss.upload = None
-    ss.marks_extra = []
+    given = show.example_value(state.widget(KEY))
+    state.upload = None
+    state.marks_extra = []
     if given is None:
-        session.rerun("tools", "live")
+        session.rerun(Fragment.TOOLS, Fragment.LIVE)
         return
     source, name = given
     b = loaded.bundle
     ident = (name, len(source))
-    new = ss.get("_upload_id") != ident
+    new = state.upload_id != ident
     try:
         x, preview = show.read_own_example(source, name, b.image_shape, _data_options(loaded), new)
     except VAEError as exc:  # one sentence naming the file and what to do
-        ss.upload = {"error": str(exc)}
-        session.rerun("tools", "live")
+        state.upload = {"error": str(exc)}
+        session.rerun(Fragment.TOOLS, Fragment.LIVE)
         return
-    ss._upload_id = ident
+    state.upload_id = ident
     label = int(session.kept_value("upload_label", 0)) if b.conditional else None
-    ss.upload = {"name": name, "preview": preview, **place_upload(loaded, x, label)}
-    proj = loaded.pre.projections[ss.proj_pick]
-    ss.marks_extra = [map_view.mark(proj.transform(ss.upload["z"][None])[0], f"your {show.NOUN}")]
-    session.rerun("tools", "live")
+    state.upload = {"name": name, "preview": preview, **place_upload(loaded, x, label)}
+    proj = loaded.pre.projections[state.proj_pick]
+    state.marks_extra = [map_view.mark(proj.transform(state.upload["z"][None])[0], f"your {show.NOUN}")]
+    session.rerun(Fragment.TOOLS, Fragment.LIVE)
 
 
 def _data_options(loaded) -> dict:
@@ -61,12 +61,12 @@ def place_upload(loaded, x: np.ndarray, label: int | None) -> dict:
 
 
 def _on_explore_upload() -> None:
-    up = ss.upload
+    up = state.upload
     if up and "z" in up:
         if up["label"] is not None:
-            ss.z_label = up["label"]
-        session.move(ss._loaded, up["z"])
-        session.rerun("live", "controls")
+            state.z_label = up["label"]
+        session.move(state.loaded, up["z"])
+        session.rerun(Fragment.LIVE, Fragment.CONTROLS)
 
 
 def tab(loaded) -> None:
@@ -80,7 +80,7 @@ def tab(loaded) -> None:
     if b.conditional:
         session.kept(c[2].selectbox, "Its class", range(len(b.class_names)), format_func=lambda k: b.class_names[k],
                      key="upload_label", default=0, on_change=_on_upload)
-    up = ss.get("upload")
+    up = state.upload
     if not up:
         return
     if "error" in up:

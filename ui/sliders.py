@@ -11,20 +11,21 @@ from vae import VAEError, explore, latent, view
 from vae.latent import INACTIVE_KL
 
 from . import display, session, words
-from .session import DIM_KEY, DIR_KEY, SLIDER_RANGE, SLIDER_STEP, ss
+from .session import DIM_KEY, DIR_KEY, SLIDER_RANGE, SLIDER_STEP
+from .state import Fragment, state
 
 
 def _loaded():
-    return ss._loaded
+    return state.loaded
 
 
 # ------------------------------------------------------------------------------ callbacks
 
 def _on_dim(i: int) -> None:
     loaded = _loaded()
-    z = explore.set_dimension(ss.z, i, ss[DIM_KEY.format(i)], loaded.view.latent_mean, loaded.view.latent_std)
+    z = explore.set_dimension(state.z, i, state.widget(DIM_KEY.format(i)), loaded.view.latent_mean, loaded.view.latent_std)
     session.move(loaded, z)
-    session.rerun("live", "controls")
+    session.rerun(Fragment.LIVE, Fragment.CONTROLS)
 
 
 def _on_direction(name: str) -> None:
@@ -37,19 +38,19 @@ def _on_direction(name: str) -> None:
     if session.kept_value("keep_fixed", False):
         shown = session.kept_value("shown_dirs") or []
         keep = [o for o in session.all_directions(loaded) if o.name in shown and o.name != name]
-    ss.keep_note = None
+    state.keep_note = None
     try:
-        z = explore.move_to(ss.z, d.vector, ss[DIR_KEY.format(name)], scales[name], [o.vector for o in keep])
-        ss.controls_error = None
+        z = explore.move_to(state.z, d.vector, state.widget(DIR_KEY.format(name)), scales[name], [o.vector for o in keep])
+        state.controls_error = None
     except VAEError as exc:
-        ss.controls_error = str(exc)
-        z = ss.z
-    drift = max((abs(explore.along(z, o.vector, scales[o.name]) - explore.along(ss.z, o.vector, scales[o.name]))
+        state.controls_error = str(exc)
+        z = state.z
+    drift = max((abs(explore.along(z, o.vector, scales[o.name]) - explore.along(state.z, o.vector, scales[o.name]))
                  for o in keep), default=0.0)
     if drift > SLIDER_STEP / 2:  # a kept slider would show the move
-        ss.keep_note = {"name": name, "text": keep_note(len(keep), loaded.bundle.latent_dim, drift)}
+        state.keep_note = {"name": name, "text": keep_note(len(keep), loaded.bundle.latent_dim, drift)}
     session.move(loaded, z)
-    session.rerun("live", "controls")
+    session.rerun(Fragment.LIVE, Fragment.CONTROLS)
 
 
 def keep_note(kept: int, latent_dim: int, drift: float) -> str:
@@ -131,9 +132,9 @@ def _on_add_pair() -> None:
     a, b = session.kept_value("pair_a"), session.kept_value("pair_b")
     name = f"{a} -> {b}"
     if a == b or session.find_direction(_loaded(), name) is None:
-        ss.controls_error = "Pick two different classes."
+        state.controls_error = "Pick two different classes."
         return
-    ss.controls_error = None
+    state.controls_error = None
     shown = session.kept_value("shown_dirs") or []
     if name not in shown:
         session.set_kept("shown_dirs", shown + [name])
@@ -141,32 +142,32 @@ def _on_add_pair() -> None:
 
 
 def _on_group(which: str) -> None:
-    ss.groups[which] = list(ss.get("lasso") or [])
-    ss.controls_error = None
+    state.groups[which] = list(state.lasso or [])
+    state.controls_error = None
 
 
 def _on_make_slider() -> None:
     from vae.precomputed import Direction
 
     loaded = _loaded()
-    name = (ss.get("custom_name") or "").strip()[:40] or f"custom {len(ss.custom_dirs) + 1}"
+    name = (state.custom_name or "").strip()[:40] or f"custom {len(state.custom_dirs) + 1}"
     if session.find_direction(loaded, name) is not None:
-        ss.controls_error = f"A slider called {words.quoted(name)} exists already: choose another name."
+        state.controls_error = f"A slider called {words.quoted(name)} exists already: choose another name."
         return
     try:
-        v, fit = explore.group_direction(loaded.pre.mean, ss.groups["A"], ss.groups["B"])
+        v, fit = explore.group_direction(loaded.pre.mean, state.groups["A"], state.groups["B"])
     except VAEError as exc:
-        ss.controls_error = str(exc)
+        state.controls_error = str(exc)
         return
-    fit["effects"] = view.slider_effects(loaded.bundle, loaded.pre, v, int(ss.get("z_label", 0)))
-    ss.custom_dirs = ss.custom_dirs + [Direction(name, "custom", v, fit, {})]
+    fit["effects"] = view.slider_effects(loaded.bundle, loaded.pre, v, int(state.z_label))
+    state.custom_dirs = state.custom_dirs + [Direction(name, "custom", v, fit, {})]
     session.set_kept("shown_dirs", (session.kept_value("shown_dirs") or []) + [name])
-    ss.custom_name = ""
-    ss.controls_error = None
-    ss.lasso = []
-    ss.clear_sel = ss.get("clear_sel", 0) + 1  # the lasso is used: the map lets go of it
+    state.custom_name = ""
+    state.controls_error = None
+    state.lasso = []
+    state.clear_sel = state.clear_sel + 1  # the lasso is used: the map lets go of it
     session.sync_controls(loaded)
-    session.rerun("controls", "live")
+    session.rerun(Fragment.CONTROLS, Fragment.LIVE)
 
 
 def short_trust(d) -> str:
@@ -178,7 +179,7 @@ def short_trust(d) -> str:
 def _slider_for(loaded, d) -> None:
     """One direction's slider; its label carries the fidelity (one element per slider keeps reruns light)."""
     key = DIR_KEY.format(d.name)
-    if key not in ss:
+    if not state.has(key):
         session.sync_controls(loaded)
     text, level = trust(d, display.for_bundle(loaded).NOUN)
     st.slider(slider_label(d), -SLIDER_RANGE, SLIDER_RANGE, key=key,
@@ -187,7 +188,7 @@ def _slider_for(loaded, d) -> None:
                    f"spreads of the encodings along it (0: their average). Trust: {level}; {words.literal(text, 300)}.")
 
 
-@st.fragment(key="controls")
+@st.fragment(key=Fragment.CONTROLS)
 def controls() -> None:
     loaded = _loaded()
     pre = loaded.pre
@@ -210,7 +211,7 @@ def controls() -> None:
             cols = st.columns(2, gap="medium")
             for n, i in enumerate(dims):
                 key = DIM_KEY.format(i)
-                if key not in ss:
+                if not state.has(key):
                     session.sync_controls(loaded)
                 label = f"z{i} · KL {kl[i]:.2f}" + ("" if i in active else " · inactive")
                 with cols[n % 2]:
@@ -240,7 +241,7 @@ def controls() -> None:
                                              "out, so their sliders stay put. With more shown sliders than latent "
                                              "dimensions they cannot all stay put: they then move as little as "
                                              "possible (least squares), and a note under the slider says so.")
-            note = ss.get("keep_note") if session.kept_value("keep_fixed", False) else None
+            note = state.keep_note if session.kept_value("keep_fixed", False) else None
             for name in shown:
                 d = session.find_direction(loaded, name)
                 if d is not None:
@@ -251,18 +252,18 @@ def controls() -> None:
         with tab_make:
             st.caption("Lasso (or box-select) a group of points on the map, make it group A; lasso another, make it "
                        "group B. The line from A's centre to B's becomes a new slider.")
-            lasso = ss.get("lasso") or []
+            lasso = state.lasso or []
             st.markdown(f"Current map selection: **{len(lasso)}** points")
             ca, cb = st.columns(2)
-            ca.button(f"Selection → group A ({len(ss.groups['A'])})", on_click=_on_group, args=("A",),
+            ca.button(f"Selection → group A ({len(state.groups['A'])})", on_click=_on_group, args=("A",),
                       disabled=not lasso, width="stretch")
-            cb.button(f"Selection → group B ({len(ss.groups['B'])})", on_click=_on_group, args=("B",),
+            cb.button(f"Selection → group B ({len(state.groups['B'])})", on_click=_on_group, args=("B",),
                       disabled=not lasso, width="stretch")
             st.text_input("Slider name", key="custom_name", placeholder="e.g. wider soles")
             st.button("Make the slider", type="primary", on_click=_on_make_slider,
-                      disabled=not (ss.groups["A"] and ss.groups["B"]))
-            for d in ss.custom_dirs:
+                      disabled=not (state.groups["A"] and state.groups["B"]))
+            for d in state.custom_dirs:
                 text, level = trust(d)
                 st.caption(f"**{words.literal(d.name)}**: A {d.fit['n_a']} points → B {d.fit['n_b']} points; :{TRUST_COLOUR[level]}[●] {text}")
-    if ss.get("controls_error"):
-        st.caption(f":red[{ss.controls_error}]")
+    if state.controls_error:
+        st.caption(f":red[{state.controls_error}]")

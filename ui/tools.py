@@ -15,50 +15,50 @@ import streamlit as st
 from vae import VAEError, explore, latent
 
 from . import display, map_view, own_example, session
-from .session import ss
+from .state import Fragment, state
 
 
 def _decode(loaded, zs, label=None) -> np.ndarray:
     b = loaded.bundle
     lab = None
     if b.conditional:
-        lab = np.full(len(zs), int(ss.get("z_label", 0) if label is None else label), np.int32)
+        lab = np.full(len(zs), int(state.z_label if label is None else label), np.int32)
     return b.decode(np.asarray(zs, np.float32), labels=lab)
 
 
 def _point(label: str) -> dict:
-    return {"z": ss.z.copy(), "label": int(ss.get("z_label", 0)), "name": label}
+    return {"z": state.z.copy(), "label": int(state.z_label), "name": label}
 
 
 # ----------------------------------------------------------------------------- interpolate
 
 def _on_set_end(which: str) -> None:
-    ss[f"end_{which}"] = _point("current point")
+    state.set_widget(f"end_{which}", _point("current point"))
     _interpolate()
 
 
 def _interpolate() -> None:
-    loaded = ss._loaded
-    a, b = ss.get("end_A"), ss.get("end_B")
+    loaded = state.loaded
+    a, b = state.end_a, state.end_b
     if not (a and b):
-        ss.interp = None
-        session.rerun("tools")
+        state.interp = None
+        session.rerun(Fragment.TOOLS)
         return
     n = int(session.kept_value("interp_steps", 10))
     kind = session.kept_value("interp_kind", "spherical")
     path = (latent.slerp if kind == "spherical" else latent.lerp)(a["z"], b["z"], n)
     frames = _decode(loaded, path, a["label"])
-    proj = loaded.pre.projections[ss.proj_pick]
-    ss.interp = {"z": path, "frames": frames, "map_path": proj.transform(path).tolist(), "kind": kind, "n": n}
-    ss.interp_step = 0
-    session.rerun("tools", "live")
+    proj = loaded.pre.projections[state.proj_pick]
+    state.interp = {"z": path, "frames": frames, "map_path": proj.transform(path).tolist(), "kind": kind, "n": n}
+    state.interp_step = 0
+    session.rerun(Fragment.TOOLS, Fragment.LIVE)
 
 
 def _on_interp_step() -> None:
-    loaded = ss._loaded
-    k = int(ss.interp_step)
-    session.move(loaded, ss.interp["z"][k])
-    session.rerun("live", "controls")
+    loaded = state.loaded
+    k = int(state.interp_step)
+    session.move(loaded, state.interp["z"][k])
+    session.rerun(Fragment.LIVE, Fragment.CONTROLS)
 
 
 def download_buttons(columns, entries, key: str) -> None:
@@ -75,7 +75,7 @@ def _interpolate_tab(loaded) -> None:
                "the map; spherical paths stay where a Gaussian prior puts its mass.")
     c = st.columns([1, 1, 1.2, 1.2], vertical_alignment="bottom")
     for col, which in zip(c[:2], "AB"):
-        end = ss.get(f"end_{which}")
+        end = state.widget(f"end_{which}")
         with col:
             if end:
                 st.html(show.tag(_decode(loaded, end["z"][None], end["label"])[0], 56, alt=f"end {which}"))
@@ -83,7 +83,7 @@ def _interpolate_tab(loaded) -> None:
     session.kept(c[2].radio, "Path", ["spherical", "linear"], key="interp_kind", default="spherical", horizontal=True,
                  on_change=_interpolate)
     session.kept(c[3].slider, "Steps", 3, 24, key="interp_steps", default=10, on_change=_interpolate)
-    res = ss.get("interp")
+    res = state.interp
     if not res:
         return
     st.html(show.strip(res["frames"], min(56 * res["n"], 800), alt="interpolation strip", cls="interp-strip"))
@@ -101,21 +101,21 @@ def _traverse_options(loaded) -> list[str]:
 
 
 def _on_traverse() -> None:
-    loaded = ss._loaded
+    loaded = state.loaded
     choice = session.kept_value("trav_what")
     span, n = float(session.kept_value("trav_span", 3.0)), int(session.kept_value("trav_steps", 9))
     t = np.linspace(-span, span, n)
     if choice and choice.startswith("z") and " (KL" in choice:
         i = int(choice[1:choice.index(" ")])
-        zs = latent.traverse(ss.z, i, t * loaded.view.latent_std[i])
+        zs = latent.traverse(state.z, i, t * loaded.view.latent_std[i])
     else:
         d = session.find_direction(loaded, choice)
         if d is None:
             return
         spread = session.direction_scales(loaded)[d.name]["spread"]
-        zs = latent.traverse(ss.z, d.vector, t * spread)
-    ss.traverse = {"what": choice, "t": t, "frames": _decode(loaded, zs)}
-    session.rerun("tools")
+        zs = latent.traverse(state.z, d.vector, t * spread)
+    state.traverse = {"what": choice, "t": t, "frames": _decode(loaded, zs)}
+    session.rerun(Fragment.TOOLS)
 
 
 def _traverse_tab(loaded) -> None:
@@ -129,7 +129,7 @@ def _traverse_tab(loaded) -> None:
     session.kept(c[1].slider, "± spreads", 0.5, 5.0, key="trav_span", default=3.0, step=0.5)
     session.kept(c[2].slider, "Steps", 3, 15, key="trav_steps", default=9, step=2)
     c[3].button("Sweep", on_click=_on_traverse, type="primary", width="stretch", key="sweep")
-    res = ss.get("traverse")
+    res = state.traverse
     if res:
         show = display.for_bundle(loaded)
         st.html(show.strip(res["frames"], min(64 * len(res["frames"]), 900), alt="traversal strip", cls="traverse-strip"))
@@ -141,16 +141,16 @@ def _traverse_tab(loaded) -> None:
 # ----------------------------------------------------------------------------------- grid
 
 def _on_grid() -> None:
-    loaded = ss._loaded
-    name = ss.proj_pick
+    loaded = state.loaded
+    name = state.proj_pick
     proj = loaded.pre.projections[name]
     n = int(session.kept_value("grid_n", 15))
-    z_ref = ss.z if session.kept_value("grid_ref", "current point") == "current point" else loaded.view.latent_mean
+    z_ref = state.z if session.kept_value("grid_ref", "current point") == "current point" else loaded.view.latent_mean
     zs, shape = explore.plane_grid(proj, loaded.view.bounds[name], n, z_ref)
     frames = _decode(loaded, zs)
-    ss.grid = {"picture": display.for_bundle(loaded).sheet(frames, cols=n), "n": n, "proj": name,
+    state.grid = {"picture": display.for_bundle(loaded).sheet(frames, cols=n), "n": n, "proj": name,
                "bounds": loaded.view.bounds[name]}
-    session.rerun("tools")
+    session.rerun(Fragment.TOOLS)
 
 
 def grid_figure(loaded, res: dict, show_points: bool) -> go.Figure:
@@ -179,7 +179,7 @@ def grid_figure(loaded, res: dict, show_points: bool) -> go.Figure:
 
 
 def _grid_tab(loaded) -> None:
-    name = ss.proj_pick
+    name = state.proj_pick
     proj = loaded.pre.projections[name]
     show = display.for_bundle(loaded)
     if not hasattr(show, "sheet"):
@@ -199,7 +199,7 @@ def _grid_tab(loaded) -> None:
                      default="current point", horizontal=True)
     session.kept(c[2].toggle, "Show encodings", key="grid_points", default=False)
     c[3].button("Draw grid", on_click=_on_grid, type="primary", width="stretch", key="draw_grid")
-    res = ss.get("grid")
+    res = state.grid
     if res and res["proj"] == name:
         st.plotly_chart(grid_figure(loaded, res, bool(session.kept_value("grid_points", False))), key="grid_chart",
                         config={"displaylogo": False})
@@ -210,27 +210,27 @@ def _grid_tab(loaded) -> None:
 # ------------------------------------------------------------------------------ bookmarks
 
 def _on_goto(name: str) -> None:
-    bm = ss.bookmarks.get(name)
+    bm = state.bookmarks.get(name)
     if bm:
-        ss.z_label = bm.get("label", 0)
-        session.move(ss._loaded, bm["z"])
-        session.rerun("live", "controls")
+        state.z_label = bm.get("label", 0)
+        session.move(state.loaded, bm["z"])
+        session.rerun(Fragment.LIVE, Fragment.CONTROLS)
 
 
 def _on_delete(name: str) -> None:
-    ss.bookmarks.pop(name, None)
+    state.bookmarks.pop(name, None)
 
 
 def _bookmarks_tab(loaded) -> None:
     st.caption("Points you named with Save (beside the decoder). They live in the page's address (`bm`), so "
                "a reload or a copied address keeps them; each link opens that one point.")
-    if not ss.bookmarks:
+    if not state.bookmarks:
         st.info("No bookmarks yet: move somewhere interesting, then press Save beside the decoder.")
         return
-    for name, bm in list(ss.bookmarks.items()):
+    for name, bm in list(state.bookmarks.items()):
         c = st.columns([0.5, 2, 0.8, 0.8], vertical_alignment="center")
         c[0].html(display.for_bundle(loaded).tag(_decode(loaded, bm["z"][None], bm.get("label"))[0], 44, alt=name))
-        query = urllib.parse.urlencode({"bundle": loaded.name, "proj": ss.proj_pick, "z": explore.format_latent(bm["z"])})
+        query = urllib.parse.urlencode({"bundle": loaded.name, "proj": state.proj_pick, "z": explore.format_latent(bm["z"])})
         # the name may come from a link (the URL keeps bookmarks): literal text, never Markdown
         c[1].html(f'<b class="bookmark-name">{html.escape(name)}</b> · <a href="?{html.escape(query)}" target="_self">link</a>')
         c[2].button("Go", key=f"bm_go_{name}", on_click=_on_goto, args=(name,), width="stretch")
@@ -247,9 +247,9 @@ def _overview_tab(loaded) -> None:
                "the map. **Bookmarks**: the points you saved, with links to share.")
 
 
-@st.fragment(key="tools")
+@st.fragment(key=Fragment.TOOLS)
 def panel() -> None:
-    loaded = ss._loaded
+    loaded = state.loaded
     st.markdown("##### Tools")
     own = f"Your {display.for_bundle(loaded).NOUN}"
     tabs = st.tabs(["Overview", "Interpolate", "Traverse", "Grid", own, "Bookmarks"], key="tools_tab",
