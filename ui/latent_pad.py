@@ -22,6 +22,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from .state import state
+
 _HTML = """
 <div class="lp-title">Decoder</div>
 <div class="lp">
@@ -140,6 +142,6 @@ def latent_pad(key: str, *, preview: dict, bounds, point, rev: int, ack: int, on
 def pad_point(key: str) -> dict | None:
     """The last point the pad reported ({"x", "y", "seq", "dragging", "source"}, or {"row", "seq", "source":
     "map3d"} for a point clicked on a 3-D map), or None."""
-    state = st.session_state.get(key)
-    point = state.get("point") if hasattr(state, "get") else None
+    value = state.widget(key)
+    point = value.get("point") if hasattr(value, "get") else None
     return point if isinstance(point, dict) else None
