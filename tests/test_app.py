@@ -360,6 +360,7 @@ def test_interpolate_traverse_and_grid(env):
 
 def test_an_upload_is_inverted_when_its_background_is_the_other_way_round(monkeypatch):
     import io
+    from types import SimpleNamespace
 
     from PIL import Image
 
@@ -373,7 +374,8 @@ def test_an_upload_is_inverted_when_its_background_is_the_other_way_round(monkey
                                          ("black", True, True), ("white", True, False)):
         buf = io.BytesIO()
         Image.new("L", (12, 12), colour).save(buf, "PNG")
-        x, _ = image.read_own_example(buf.getvalue(), "p.png", (8, 8, 1), {"invert": data_light}, new=True)
+        x, _ = image.read_own_example(buf.getvalue(), "p.png", SimpleNamespace(image_shape=(8, 8, 1)),
+                                      {"invert": data_light}, new=True)
         assert kept["upload_invert"] is inverted
         assert (x.mean() > 127) == ((colour == "white") != inverted)
 

@@ -55,4 +55,4 @@ def test_the_image_module_previews_shows_and_downloads_what_it_is_given():
     assert _png(files["walk.png"]).shape == (4 * 4, (3 * 6 + 2) * 4) and files["walk.gif"][:6] == b"GIF89a"
     sheet = image.sheet([x, None, 1 - x], cols=2, gap=1)  # None: an empty (white) cell
     assert sheet.shape == (9, 13, 1) and (sheet[:4, 7:] == 255).all() and sheet[6, 2, 0] == 0
-    assert image.describe((28, 28, 1)) == "image 28×28×1"
+    assert image.describe(types.SimpleNamespace(image_shape=(28, 28, 1))) == "image 28×28×1"

@@ -93,7 +93,7 @@ def page() -> None:
         session.write_url(loaded)  # the explorer's view stays in the address while the card is shown
     st.markdown(f"## Model card · {ctx.choice.name}")
     show = display.for_bundle(bundle)
-    st.caption(f"{meta.get('dataset', '?')} · latent {bundle.latent_dim} · {show.describe(bundle.image_shape)} · "
+    st.caption(f"{meta.get('dataset', '?')} · latent {bundle.latent_dim} · {show.describe(bundle)} · "
                f"β {meta.get('beta', 1)} · {'class-conditional · ' if bundle.conditional else ''}"
                f"saved {meta.get('created', '?')}")
 

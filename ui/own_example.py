@@ -32,7 +32,7 @@ def _on_upload() -> None:
     ident = (name, len(source))
     new = state.upload_id != ident
     try:
-        x, preview = show.read_own_example(source, name, b.image_shape, _data_options(loaded), new)
+        x, preview = show.read_own_example(source, name, b, _data_options(loaded), new)
     except VAEError as exc:  # one sentence naming the file and what to do
         state.upload = {"error": str(exc)}
         session.rerun(Fragment.TOOLS, Fragment.LIVE)
@@ -72,7 +72,7 @@ def _on_explore_upload() -> None:
 def tab(loaded) -> None:
     b = loaded.bundle
     show = display.for_bundle(loaded)
-    st.caption(show.own_example_help(b.image_shape))
+    st.caption(show.own_example_help(b))
     c = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     with c[0]:
         show.own_example_input(KEY, show.NOUN, on_change=_on_upload)

@@ -17,9 +17,13 @@ A display module (ui/display/NAME.py, registered below) defines:
   sheet(xs, cols, gap=0) -> picture               # optional: examples that tile into one picture (the grid
   sheet_uri(picture) -> str                       #   tool, the gallery), as a data URI and as downloads;
   sheet_downloads(picture, stem) -> list[...]     #   without `sheet` those say they need pictures
-  describe(shape) -> str                          # the data's shape in words ("image 28×28×1")
+  describe(bundle) -> str                         # what the examples are, in words ("image 28×28×1")
+  own_example_help(bundle) -> str                 # the "your own example" tab's one-line help
   own_example_input(key, noun, **widget) -> (source, name) | None   # the "your own example" widget
+  own_example_options(columns, data_options, on_change)             # its reading options (may draw none)
   example_value(value) -> (source, name) | None   # that widget's session value, read from a callback
+  read_own_example(source, name, bundle, data_options, new) -> (natural x, HTML of what was given)
+                                                  # raises a VAEError whose message is one sentence
 No other ui/ module knows what the data are.
 """
 from __future__ import annotations

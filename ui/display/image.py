@@ -93,9 +93,9 @@ def sheet_downloads(picture, stem: str) -> list[tuple]:
     return [("Grid (PNG)", lambda: render.png_bytes(picture, scale=2), f"{stem}.png", "image/png")]
 
 
-def describe(shape) -> str:
-    """The data's shape in words, for the model card and the sidebar: "image 28×28×1"."""
-    return f"image {'×'.join(map(str, shape))}"
+def describe(bundle) -> str:
+    """What the bundle's examples are, in words, for the model card: "image 28×28×1"."""
+    return f"image {'×'.join(map(str, bundle.image_shape))}"
 
 
 def own_example_input(key: str, noun: str = NOUN, **widget):
@@ -112,8 +112,8 @@ def example_value(value):
 
 # ------------------------------------------------------------------------ a person's own picture
 
-def own_example_help(shape) -> str:
-    h, w, c = shape
+def own_example_help(bundle) -> str:
+    h, w, c = bundle.image_shape
     return (f"Upload any picture: it is fitted to the model's aspect (padded with its own background, or "
             f"centre-cropped), resized to {h}×{w} {'grey' if c == 1 else 'colour'}, encoded, reconstructed and "
             "placed on the map.")
@@ -133,7 +133,7 @@ def own_example_options(columns, data_options: dict, on_change) -> None:
                       ": a picture the other way round is inverted (set automatically from its border).")
 
 
-def read_own_example(source, name: str, shape, data_options: dict, new: bool) -> tuple[np.ndarray, str]:
+def read_own_example(source, name: str, bundle, data_options: dict, new: bool) -> tuple[np.ndarray, str]:
     """A person's picture -> (model image (H, W, C) uint8, HTML of the picture as uploaded); raises ImageError.
 
     A new picture is inverted when its background differs from the training images' (then the toggle
@@ -143,7 +143,7 @@ def read_own_example(source, name: str, shape, data_options: dict, new: bool) ->
 
     from .. import session
 
-    h, w, c = shape
+    h, w, c = bundle.image_shape
     x, preview = read_upload(source, (h, w), c, fit=session.kept_value("upload_fit") or "pad", name=name)
     if new:
         light = bool(data_options.get("invert", False))
