@@ -12,6 +12,10 @@ import numpy as np
 import streamlit as st
 
 from vae import render
+from vae.attributes import background_is_light
+from vae.image_input import read_upload
+
+from .. import session
 
 NOUN = "image"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
@@ -121,8 +125,6 @@ def own_example_help(bundle) -> str:
 
 def own_example_options(columns, data_options: dict, on_change) -> None:
     """The picture's reading options beside the uploader: fit (pad or crop) and colour inversion."""
-    from .. import session
-
     light = bool(data_options.get("invert", False))
     session.kept(columns[1].segmented_control, "Fit", ["pad", "crop"], key="upload_fit", default="pad",
                  on_change=on_change, format_func={"pad": "Pad", "crop": "Crop"}.get,
@@ -138,11 +140,6 @@ def read_own_example(source, name: str, bundle, data_options: dict, new: bool) -
 
     A new picture is inverted when its background differs from the training images' (then the toggle
     decides)."""
-    from vae.attributes import background_is_light
-    from vae.image_input import read_upload
-
-    from .. import session
-
     h, w, c = bundle.image_shape
     x, preview = read_upload(source, (h, w), c, fit=session.kept_value("upload_fit") or "pad", name=name)
     if new:
