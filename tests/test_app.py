@@ -341,6 +341,7 @@ def test_interpolate_traverse_and_grid(env):
 
     files = {name: data() for _, data, name, _ in image.strip_downloads(interp["frames"], "interpolation")}
     assert files["interpolation.gif"][:6] == b"GIF89a" and files["interpolation.png"][:4] == b"\x89PNG"
+    assert 'src="data:image/gif;base64,R0lGODlh' in interp["animation"]  # the strip's animation beside it
 
     at.session_state["tools_tab"] = "Traverse"
     full(at)

@@ -31,7 +31,7 @@ def test_the_registry_finds_the_bundle_s_display_and_names_an_unknown_one_in_a_s
 def test_every_registered_display_module_has_the_whole_contract():
     for name in display.REGISTRY:
         mod = display.get(name)
-        for attr in ("NOUN", "CSS", "tag", "row", "strip", "pad_preview", "downloads", "strip_downloads", "describe",
+        for attr in ("NOUN", "CSS", "tag", "row", "strip", "animation", "pad_preview", "downloads", "strip_downloads", "describe",
                      "own_example_input", "example_value", "own_example_help", "own_example_options",
                      "read_own_example"):
             assert hasattr(mod, attr), (name, attr)

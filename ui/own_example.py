@@ -88,7 +88,7 @@ def tab(loaded) -> None:
         return
     names = b.class_names
     cols = st.columns([1, 1, 1, 1.5], gap="small")
-    cols[0].html(f'{up["preview"]}<div class="px-caption">yours</div>')
+    cols[0].html(up["preview"])  # what was given, as the display module shows it
     cols[1].html(show.tag(up["x"], 120, alt="converted", cls="upload-converted")
                  + '<div class="px-caption">as the model sees it</div>')
     cols[2].html(show.tag(up["recon"], 120, alt="reconstruction", cls="upload-recon")

@@ -49,7 +49,8 @@ def _interpolate() -> None:
     path = (latent.slerp if kind == "spherical" else latent.lerp)(a["z"], b["z"], n)
     frames = _decode(loaded, path, a["label"])
     proj = loaded.pre.projections[state.proj_pick]
-    state.interp = {"z": path, "frames": frames, "map_path": proj.transform(path).tolist(), "kind": kind, "n": n}
+    state.interp = {"z": path, "frames": frames, "map_path": proj.transform(path).tolist(), "kind": kind, "n": n,
+                    "animation": display.for_bundle(loaded).animation(frames, 96)}
     state.interp_step = 0
     session.rerun(Fragment.TOOLS, Fragment.LIVE)
 
@@ -86,7 +87,13 @@ def _interpolate_tab(loaded) -> None:
     res = state.interp
     if not res:
         return
-    st.html(show.strip(res["frames"], min(56 * res["n"], 800), alt="interpolation strip", cls="interp-strip"))
+    strip = show.strip(res["frames"], min(56 * res["n"], 800), alt="interpolation strip", cls="interp-strip")
+    if res["animation"]:
+        c0, c1 = st.columns([1, 6], vertical_alignment="center")
+        c0.html(res["animation"])
+        c1.html(strip)
+    else:
+        st.html(strip)
     entries = show.strip_downloads(res["frames"], "interpolation")
     c = st.columns([1.4] + [1] * len(entries), vertical_alignment="bottom")
     c[0].slider("Show step on the decoder", 0, res["n"] - 1, key="interp_step", on_change=_on_interp_step)

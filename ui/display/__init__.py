@@ -10,6 +10,7 @@ A display module (ui/display/NAME.py, registered below) defines:
   tag(x, width, alt="", cls="", **data) -> str    # one example (decoded or natural form) as HTML
   row(xs, captions, width, cls="") -> str         # several, captioned (neighbours)
   strip(frames, width, alt="", cls="") -> str     # a sequence (interpolation, traversal) as one HTML piece
+  animation(frames, width) -> str                 # the same sequence played (may be "")
   pad_preview(x) -> dict                          # the latent pad's live view: {"image": data-URI PNG or "",
                                                   #   "text": str or "", "audio": data-URI WAV or ""}
   downloads(x, stem) -> list[(label, data bytes or zero-arg callable, file_name, mime)]

@@ -6,6 +6,7 @@ ui/display/__init__.py; the pictures themselves come from vae/render.py.
 """
 from __future__ import annotations
 
+import base64
 import html
 
 import numpy as np
@@ -60,6 +61,13 @@ def row(xs, captions, width: int, cls: str = "") -> str:
 def strip(frames, width: int, alt: str = "", cls: str = "") -> str:
     """A sequence (N, H, W, C) side by side as one picture, `width` CSS pixels wide."""
     return tag(render.strip(frames, gap=1), width, alt=alt, cls=cls)
+
+
+def animation(frames, width: int) -> str:
+    """A sequence as a looping animation (GIF, played forward then back), captioned; made once per sequence."""
+    gif = "data:image/gif;base64," + base64.b64encode(render.gif_bytes(frames, scale=4)).decode("ascii")
+    return (f'<img class="px animation" src="{gif}" alt="animated" width="{width}">'
+            '<div class="px-caption">animated</div>')
 
 
 def pad_preview(x) -> dict:
@@ -148,5 +156,5 @@ def read_own_example(source, name: str, bundle, data_options: dict, new: bool) -
     if session.kept_value("upload_invert", False):
         x = 255 - x
     shown = (f'<img class="upload-preview" src="{render.data_uri(render.png_bytes(preview))}" width="120" '
-             'alt="your picture">')
+             'alt="your picture"><div class="px-caption">your picture</div>')
     return x, shown
