@@ -33,7 +33,7 @@ SHIPPED = sorted(p for p in (ROOT / "pretrained").glob("*") if p.is_dir() and _p
 @pytest.fixture(scope="session")
 def app_bundles(tmp_path_factory) -> dict:
     """Tiny precomputed digits bundles: latent 4 (PCA, t-SNE), latent 2, and a class-conditional one."""
-    from scripts.precompute import precompute
+    from vae.precompute import precompute
 
     root = tmp_path_factory.mktemp("app_bundles")
     out = {}
@@ -367,6 +367,7 @@ def test_an_upload_is_inverted_when_its_background_is_the_other_way_round(monkey
 
     from ui import session
     from ui.display import image
+    from vae import modalities
 
     kept = {}
     monkeypatch.setattr(session, "kept_value", lambda key, default=None: kept.get(key, default))
@@ -375,8 +376,9 @@ def test_an_upload_is_inverted_when_its_background_is_the_other_way_round(monkey
                                          ("black", True, True), ("white", True, False)):
         buf = io.BytesIO()
         Image.new("L", (12, 12), colour).save(buf, "PNG")
-        x, _ = image.read_own_example(buf.getvalue(), "p.png", SimpleNamespace(image_shape=(8, 8, 1)),
-                                      {"invert": data_light}, new=True)
+        x = modalities.get("image").read_example(buf.getvalue(), SimpleNamespace(image_shape=(8, 8, 1)),
+                                                 **image.own_example_read_options())[0]
+        x = image.own_example_adjust(x, {"invert": data_light}, new=True)
         assert kept["upload_invert"] is inverted
         assert (x.mean() > 127) == ((colour == "white") != inverted)
 

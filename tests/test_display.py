@@ -33,7 +33,7 @@ def test_every_registered_display_module_has_the_whole_contract():
         mod = display.get(name)
         for attr in ("NOUN", "CSS", "tag", "row", "strip", "animation", "pad_preview", "downloads", "strip_downloads", "describe",
                      "own_example_input", "example_value", "own_example_help", "own_example_options",
-                     "read_own_example"):
+                     "own_example_read_options", "own_example_adjust", "own_example_preview"):
             assert hasattr(mod, attr), (name, attr)
 
 

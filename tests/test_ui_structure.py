@@ -63,7 +63,7 @@ def test_only_the_state_module_touches_streamlit_session_state():
             assert not uses, (p.name, uses)
 
 
-IMAGE_ONLY = ("image_input", "PIL", "png_bytes", "gif_bytes", "render.grid", "render.strip", "to_uint8",
+IMAGE_ONLY = ("image_input", "modalities.image", "PIL", "png_bytes", "gif_bytes", "render.grid", "render.strip", "to_uint8",
               "attributes.measure", "file_uploader")
 
 

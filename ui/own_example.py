@@ -32,7 +32,9 @@ def _on_upload() -> None:
     ident = (name, len(source))
     new = state.upload_id != ident
     try:
-        x, preview = show.read_own_example(source, name, b, _data_options(loaded), new)
+        x = b.modality.read_example(source, b.spec, name=name, **show.own_example_read_options())[0]
+        x = show.own_example_adjust(x, _data_options(loaded), new)
+        preview = show.own_example_preview(source, name, b)
     except VAEError as exc:  # one sentence naming the file and what to do
         state.upload = {"error": str(exc)}
         session.rerun(Fragment.TOOLS, Fragment.LIVE)

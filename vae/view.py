@@ -15,11 +15,11 @@ import dataclasses
 import numpy as np
 
 from . import explore
+from .directions import FIDELITY_SPAN  # how far edits go when a slider's effect is measured (precompute's too)
+from .errors import VAEError
 
 METER_K = 5           # neighbours the off-manifold meter averages over (Precomputed.off_manifold's k)
 MAP_MARGIN = 0.06     # share of a map's extent added on each side of its bounds
-FIDELITY_SPAN = 2.0   # spreads either way along a direction: how far edits go when fidelity is measured
-                      # (scripts/precompute.py's measured sliders, and a slider a person makes in the app)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # arrays inside
@@ -90,10 +90,8 @@ def class_change(direction) -> tuple[float, str]:
 
 def slider_effects(bundle, pre, vector, label: int = 0, keep: int = 3) -> dict:
     """{attribute: rank correlation with the step} for the `keep` attributes a new direction changes most
-    steadily, measured on decodings FIDELITY_SPAN spreads either way (~0.2 s); {} if none are measured."""
-    from . import attributes
-    from .errors import VAEError
-
+    steadily, measured by the bundle's modality on decodings FIDELITY_SPAN spreads either way (~0.2 s);
+    {} if none are measured."""
     if not pre.attributes:
         return {}
     opts = pre.info.get("attribute_options", {})
@@ -101,8 +99,7 @@ def slider_effects(bundle, pre, vector, label: int = 0, keep: int = 3) -> dict:
     names = set(pre.attributes)
 
     def measure(x):
-        return {k: v for k, v in attributes.measure(x, bool(opts.get("digits", False)),
-                                                    bool(opts.get("invert", False))).items() if k in names}
+        return {k: v for k, v in bundle.modality.attributes(x, **opts).items() if k in names}
 
     span = FIDELITY_SPAN * float(np.std(pre.mean @ np.asarray(vector, np.float32)))
     try:

@@ -23,8 +23,9 @@ A display module (ui/display/NAME.py, registered below) defines:
   own_example_input(key, noun, **widget) -> (source, name) | None   # the "your own example" widget
   own_example_options(columns, data_options, on_change)             # its reading options (may draw none)
   example_value(value) -> (source, name) | None   # that widget's session value, read from a callback
-  read_own_example(source, name, bundle, data_options, new) -> (natural x, HTML of what was given)
-                                                  # raises a VAEError whose message is one sentence
+  own_example_read_options() -> dict              # keyword arguments for Modality.read_example (which reads it)
+  own_example_adjust(x, data_options, new) -> x   # the example as read -> as encoded (may return x)
+  own_example_preview(source, name, bundle) -> str  # what was given, as HTML; raises a one-sentence VAEError
 No other ui/ module knows what the data are.
 """
 from __future__ import annotations
@@ -50,9 +51,10 @@ def get(name: str | None = None) -> ModuleType:
 
 
 def for_bundle(loaded) -> ModuleType:
-    """The display module of a loaded bundle (its meta.json "modality"; none means image)."""
+    """The display module of a loaded bundle (or of a bundle): its modality's (meta.json "modality"; none: image)."""
     bundle = getattr(loaded, "bundle", loaded)
-    return get((getattr(bundle, "meta", None) or {}).get("modality"))
+    modality = getattr(bundle, "modality", None)
+    return get(getattr(modality, "name", None) or (getattr(bundle, "meta", None) or {}).get("modality"))
 
 
 def register(name: str, module: str) -> None:

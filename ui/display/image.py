@@ -13,8 +13,8 @@ import numpy as np
 import streamlit as st
 
 from vae import render
-from vae.attributes import background_is_light
-from vae.image_input import read_upload
+from vae.modalities.image.attributes import background_is_light
+from vae.modalities.image.reader import read_upload
 
 from .. import session
 
@@ -143,18 +143,23 @@ def own_example_options(columns, data_options: dict, on_change) -> None:
                       ": a picture the other way round is inverted (set automatically from its border).")
 
 
-def read_own_example(source, name: str, bundle, data_options: dict, new: bool) -> tuple[np.ndarray, str]:
-    """A person's picture -> (model image (H, W, C) uint8, HTML of the picture as uploaded); raises ImageError.
+def own_example_read_options() -> dict:
+    """What the image modality's read_example takes besides the file: how to fit the picture."""
+    return {"fit": session.kept_value("upload_fit") or "pad"}
 
-    A new picture is inverted when its background differs from the training images' (then the toggle
-    decides)."""
-    h, w, c = bundle.image_shape
-    x, preview = read_upload(source, (h, w), c, fit=session.kept_value("upload_fit") or "pad", name=name)
+
+def own_example_adjust(x, data_options: dict, new: bool):
+    """The picture as read -> as encoded: inverted when its background differs from the training images'
+    (decided for a new picture from its border; then the "Invert colours" toggle decides)."""
     if new:
         light = bool(data_options.get("invert", False))
         session.set_kept("upload_invert", background_is_light(x[None]) != light)
-    if session.kept_value("upload_invert", False):
-        x = 255 - x
-    shown = (f'<img class="upload-preview" src="{render.data_uri(render.png_bytes(preview))}" width="120" '
-             'alt="your picture"><div class="px-caption">your picture</div>')
-    return x, shown
+    return 255 - x if session.kept_value("upload_invert", False) else x
+
+
+def own_example_preview(source, name: str, bundle) -> str:
+    """The picture as given (at most 256 pixels a side), captioned, as HTML; raises ImageError."""
+    h, w, c = bundle.image_shape
+    _, preview = read_upload(source, (h, w), c, name=name)
+    return (f'<img class="upload-preview" src="{render.data_uri(render.png_bytes(preview))}" width="120" '
+            'alt="your picture"><div class="px-caption">your picture</div>')
