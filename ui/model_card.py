@@ -100,7 +100,9 @@ def page() -> None:
     st.markdown("#### Metrics")
     metrics = meta.get("metrics") or {}
     if metrics:
-        rows = [{"metric": METRIC_NAMES.get(k, (k, ""))[0], "value": v, "unit": METRIC_NAMES.get(k, ("", ""))[1]}
+        names = {**METRIC_NAMES, "reconstruction_distance": ("Reconstruction distance",
+                                                            str(metrics.get("distance_name", "")))}
+        rows = [{"metric": names.get(k, (k, ""))[0], "value": v, "unit": names.get(k, ("", ""))[1]}
                 for k, v in metrics.items() if isinstance(v, (int, float))]
         st.dataframe(rows, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,  # every row, no scroll
                      column_config={"value": st.column_config.NumberColumn(format="%.4g"),
