@@ -1,10 +1,9 @@
 """The latent pad shows what a display module previews besides an image: a text block (literal) and a
-sound (a player that plays when a drag is released), driven by a fake display module in Chromium."""
+sound (a player that plays when a drag is released), driven by a fake display module in Chromium (the
+page is the pad alone, tests/e2e/pad_outputs_app.py, served beside the app)."""
 from __future__ import annotations
 
-import pytest
-
-from helpers import CHROMIUM, ROOT, launch, pad_box, streamlit_server, wait_idle
+from helpers import ROOT, pad_box, streamlit_server, wait_idle
 
 PORT = 8634
 
@@ -18,17 +17,9 @@ VIEW = """() => { const h = document.querySelector('.st-key-pad [data-testid=stB
             played: ((window.__latentPad || {}).played || []).length}; }"""
 
 
-def test_a_text_and_sound_preview_follow_the_pad_and_the_sound_plays_on_release(tmp_path):
-    pytest.importorskip("playwright.sync_api")
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
+def test_a_text_and_sound_preview_follow_the_pad_and_the_sound_plays_on_release(browser, tmp_path):
     script = ROOT / "tests" / "e2e" / "pad_outputs_app.py"
-    with streamlit_server(script, port=PORT, log=tmp_path / "streamlit.log") as url, sync_playwright() as p:
-        browser = launch(p)
+    with streamlit_server(script, port=PORT, log=tmp_path / "streamlit.log") as url:
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(url)
         box = pad_box(page)
@@ -53,4 +44,4 @@ def test_a_text_and_sound_preview_follow_the_pad_and_the_sound_plays_on_release(
         assert last["text"].startswith("<b>not bold</b> x = +0.8") and last["bold"] == 0
         assert last["audio"] != first["audio"]  # the sound of the new point
         page.screenshot(path=str(ROOT / "artifacts" / "pad_outputs.png"))
-        browser.close()
+        page.close()
