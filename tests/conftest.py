@@ -1,13 +1,10 @@
 """Shared fixtures: tiny bundles trained in seconds on scikit-learn's 8x8 digits."""
 import shutil
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pytest
 
-import pytest  # noqa: E402
-
-from tiny import ROOT, train_tiny  # noqa: E402,F401  (ROOT: the repository)
+from tiny import ROOT, train_tiny  # noqa: F401  (ROOT: the repository)
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,9 @@
 """Tiny bundles trained in seconds on scikit-learn's 8x8 digits, for tests (import as `from tiny import ...`)."""
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 def train_tiny(out: Path, epochs: int = 4, latent_dim: int = 4, **kw) -> Path:

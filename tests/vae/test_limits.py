@@ -3,7 +3,6 @@ import itertools
 
 import pytest
 
-from tiny import ROOT  # noqa: F401  (puts the repository on sys.path)
 from vae import checks, data, limits
 from vae.errors import VAEError
 

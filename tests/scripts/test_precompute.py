@@ -14,7 +14,7 @@ from vae.errors import BundleError  # noqa: E402
 from vae.model import VAE  # noqa: E402
 from vae.precomputed import load_precomputed  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 N_TEST = 270  # digits: 15% of 1,797 images
 spec = importlib.util.spec_from_file_location("precompute_script", ROOT / "scripts" / "precompute.py")
 script = importlib.util.module_from_spec(spec)
