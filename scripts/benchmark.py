@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def machine() -> str:
@@ -262,10 +261,9 @@ st.image(np.random.default_rng(0).random((28, 28)), width=224)
 
 
 def _browser_tools():
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
-    import helpers  # the e2e tests' server and page helpers
+    from scripts import browser  # the e2e tests' server and page helpers
 
-    return helpers
+    return browser
 
 
 def _minimal_page() -> Path:

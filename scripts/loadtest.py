@@ -35,9 +35,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from helpers import CHROMIUM, CHROMIUM_ARGS, FIND_DECODED, READY, free_port  # noqa: E402
+from scripts.browser import CHROMIUM, CHROMIUM_ARGS, FIND_DECODED, READY, ROOT, free_port
 
 IDLE_TIMEOUT_MS = 30_000
 PAD_HOST = ".st-key-pad [data-testid=stBidiComponentIsolated]"
@@ -186,7 +184,7 @@ class Session:
         sliders = self.page.locator("[data-testid=stSlider]").filter(has_text="KL")
         if not await sliders.count():
             return
-        # the thumb: the element Streamlit's slider centres with translate(-50%, ...), as in tests/e2e/helpers.py
+        # the thumb: the element Streamlit's slider centres with translate(-50%, ...), as in scripts/browser.py
         thumb = sliders.nth(rng.randrange(min(4, await sliders.count()))).locator("div[style*='translate(-50%']").first
         try:
             await thumb.scroll_into_view_if_needed(timeout=5_000)

@@ -9,14 +9,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from helpers import CHROMIUM, ROOT, launch, streamlit_server  # noqa: E402
+from scripts.browser import CHROMIUM, ROOT, launch, streamlit_server
 
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 
@@ -37,7 +34,6 @@ def e2e_bundle(tmp_path_factory) -> Path:
     shipped = _shipped()
     if shipped is not None:
         return shipped
-    sys.path.insert(0, str(ROOT / "tests"))
     from tiny import train_tiny
     from scripts.precompute import precompute
 
