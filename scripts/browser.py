@@ -17,6 +17,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
+# the app's debug switch for the pad's timing log in the page (window.__latentPad; see vae/debug.py)
+TIMING = {"VAE_DEBUG": "timing"}
 
 
 def free_port() -> int:

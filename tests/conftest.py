@@ -1,10 +1,14 @@
 """Shared fixtures: tiny bundles trained in seconds on scikit-learn's 8x8 digits."""
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from tiny import ROOT, train_tiny  # noqa: F401  (ROOT: the repository)
+
+# scripts and servers the tests start import this checkout's library, whatever is installed
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
 
 
 @pytest.fixture(scope="session")

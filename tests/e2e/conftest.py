@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.browser import CHROMIUM, ROOT, launch, streamlit_server
+from scripts.browser import CHROMIUM, ROOT, TIMING, launch, streamlit_server
 
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 
@@ -48,7 +48,7 @@ def app_url(e2e_bundle, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     log = tmp_path_factory.mktemp("e2e_log") / "streamlit.log"
-    with streamlit_server(bundles=[e2e_bundle], log=log) as url:
+    with streamlit_server(bundles=[e2e_bundle], log=log, env=TIMING) as url:  # tests read the pad's timing log
         yield url
 
 

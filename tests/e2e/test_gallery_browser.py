@@ -8,6 +8,7 @@ import zipfile
 
 import numpy as np
 import pytest
+
 from scripts.browser import ROOT, wait_decoded, wait_idle
 from PIL import Image
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from scripts.browser import CHROMIUM, ROOT
 
 pytestmark = pytest.mark.e2e

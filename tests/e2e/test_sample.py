@@ -6,6 +6,7 @@ box it already shows unless the server sends a new one.)
 from __future__ import annotations
 
 import pytest
+
 from scripts.browser import decoded, wait_decoded, wait_decoded_change, wait_idle
 
 pytestmark = pytest.mark.e2e
