@@ -53,13 +53,22 @@ def app_url(e2e_bundle, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser(app_url):
+def chromium():
+    """Chromium under Playwright, one for the whole session (one sync Playwright at a time per thread)."""
+    pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = launch(p)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def browser(app_url, chromium):
+    return chromium
 
 
 @pytest.fixture(scope="session")

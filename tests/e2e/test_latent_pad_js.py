@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.browser import CHROMIUM, ROOT, launch
+from scripts.browser import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -68,12 +68,7 @@ def _data(**kw) -> dict:
 
 
 @pytest.fixture(scope="module")
-def page():
-    pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
+def page(chromium):
     import plotly
 
     from ui import latent_pad
@@ -90,18 +85,16 @@ def page():
         else:
             route.fulfill(status=404, body="")
 
-    with sync_playwright() as p:
-        browser = launch(p)
-        pg = browser.new_page(viewport={"width": 1300, "height": 1000})
-        errors = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.route(f"{ORIGIN}/**", serve)
-        pg.goto(f"{ORIGIN}/")
-        pg.wait_for_function("() => window.padLoaded && window.Plotly")
-        pg.evaluate(FIGURES)
-        pg.errors = errors
-        yield pg
-        browser.close()
+    pg = chromium.new_page(viewport={"width": 1300, "height": 1000})
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.route(f"{ORIGIN}/**", serve)
+    pg.goto(f"{ORIGIN}/")
+    pg.wait_for_function("() => window.padLoaded && window.Plotly")
+    pg.evaluate(FIGURES)
+    pg.errors = errors
+    yield pg
+    pg.close()
 
 
 def _ring(pg, key: str):
