@@ -95,7 +95,9 @@ def test_interrupted_save_leaves_the_old_bundle_intact(bundle_copy, monkeypatch)
             raise OSError(28, "No space left on device")
         real_write(path, obj)
 
-    monkeypatch.setattr(bundle_mod, "atomic_write_json", fail_on_meta)
+    from vae import store
+
+    monkeypatch.setattr(store, "atomic_write_json", fail_on_meta)  # the bundle writer's meta.json write
     with pytest.raises(BundleError, match="previous bundle, if any, is unchanged"):
         bundle_mod.update_bundle(bundle_copy, arrays={"extra": {"a": np.arange(3)}})
     monkeypatch.undo()
