@@ -50,10 +50,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path, self.timing_path = workdir / "streamlit.log", workdir / "decode_times.log"
-        # the pad's timing log in each page and Bundle.decode's times in timing_path (vae/debug.py); VAE_TIMING_LOG
-        # is what vae/bundle.py read before VAE_DEBUG
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "VAE_DEBUG": f"timing:{self.timing_path}",
-               "VAE_TIMING_LOG": str(self.timing_path)}
+        # the pad's timing log in each page and Bundle.decode's times in timing_path (vae/debug.py)
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "VAE_DEBUG": f"timing:{self.timing_path}"}
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--", "--bundle", str(bundle)]

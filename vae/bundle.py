@@ -12,14 +12,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import os
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
-from . import meta_schema
+from . import debug, meta_schema
 from .archive import check_model_archive
 from .errors import BundleError, VAEError
 from .files import atomic_write_json, sha256  # noqa: F401  (the bundle API: loading here, writing from store)
@@ -27,9 +26,9 @@ from .store import (FORMAT_VERSION, HISTORY, META, MODEL, _plain_file, check_out
                     read_meta, recover, save_bundle, transaction, update_bundle, verify_files)
 
 PRECOMPUTE_HINT = "python scripts/precompute.py {path}"
-# With VAE_TIMING_LOG=FILE set, each Bundle.decode appends "unix_time decode rows milliseconds" to FILE:
-# the server-side latency that scripts/loadtest.py reads while browsers drive the app.
-TIMING_LOG = os.environ.get("VAE_TIMING_LOG")
+# With VAE_DEBUG=timing:FILE (vae/debug.py, the one debug switch), each Bundle.decode appends
+# "unix_time decode rows milliseconds" to FILE: the server-side latency scripts/loadtest.py reads.
+TIMING_LOG = debug.setting("timing") or None
 
 
 def _array(value, what: str) -> np.ndarray:
