@@ -18,6 +18,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from vae import debug
+
 _HTML = """
 <div class="lp-title">Decoder</div>
 <div class="lp">
@@ -119,6 +121,7 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
         "disabled": bool(disabled),
         "clear_sel": int(clear_sel),
         "legend_key": str(legend_key),
+        "timing": debug.on("timing"),  # the page's timing log for the benchmarks (vae/debug.py)
     }
     return _component(key=key, data=data, on_point_change=on_change)
 

@@ -25,7 +25,8 @@ import weakref
 import numpy as np
 
 from . import latent, projection
-from .bundle import PRECOMPUTE_HINT, update_bundle
+from .bundle import PRECOMPUTE_HINT
+from .store import update_bundle
 from .errors import BundleError
 
 FORMAT = 1
