@@ -61,7 +61,7 @@ def config_from(args, name: str) -> TrainConfig:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from vae.bundle import check_out
+    from vae.store import check_out
     from vae.training import run
 
     out = Path(args.out or Path("pretrained") / args.config.dataset.split(":")[-1].rstrip("/").split("/")[-1])

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from vae import debug
+
 from .state import state
 
 _HTML = """
@@ -135,6 +137,7 @@ def latent_pad(key: str, *, preview: dict, bounds, point, rev: int, ack: int, on
         "disabled": bool(disabled),
         "clear_sel": int(clear_sel),
         "legend_key": str(legend_key),
+        "timing": debug.on("timing"),  # the page's timing log for the benchmarks (vae/debug.py)
     }
     return _component(key=key, data=data, on_point_change=on_change)
 

@@ -25,8 +25,9 @@ import weakref
 import numpy as np
 
 from . import latent, projection
-from .bundle import PRECOMPUTE_HINT, update_bundle
+from .bundle import PRECOMPUTE_HINT
 from .errors import BundleError, PrecomputeError
+from .store import update_bundle
 
 FORMAT = 1
 

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import limits, meta_schema
-from .bundle import atomic_write_bytes, atomic_write_json, sha256
+from .files import atomic_save, atomic_write_bytes, atomic_write_json, sha256
 from .data import Dataset, dataset_spec, load_dataset
 from .errors import VAEError
 from .model import VAE
@@ -202,7 +202,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
                 save_weights(self.model, written[-1])
             ckpt = checkpoint_name(n)
             written.append(self.run_dir / ckpt)
-            _save_file(self.model.save, written[-1])
+            atomic_save(self.model.save, written[-1])
             atomic_write_json(self.run_dir / STATE, {
                 "epoch": n, "best_val_loss": best_val, "checkpoint": ckpt, "checkpoint_sha256": sha256(self.run_dir / ckpt),
                 "best": best_file, "config": dataclasses.asdict(self.cfg), "history": history})
@@ -236,24 +236,6 @@ def load_weights(model, path: Path) -> None:
         return
     with np.load(path, allow_pickle=False) as f:
         model.set_weights([f[f"arr_{i}"] for i in range(len(f.files))])
-
-
-def _save_file(save, path: Path) -> None:
-    """save(tmp) then fsync and rename to `path`; a failed save leaves no temporary behind.
-
-    Keras writes a .keras archive's weights into memory first, then the zip through Python, so a
-    full disk is an OSError here.
-    """
-    tmp = path.with_name(f".{path.name.split('.')[0]}.tmp.{path.name.split('.', 1)[1]}")
-    try:
-        save(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def prune_run(run_dir: Path, keep: set) -> None:
@@ -449,7 +431,7 @@ def run(cfg: TrainConfig, out, run_dir, resume: bool = False, restart: bool = Fa
     """scripts/train.py's whole job: train (or resume) in run_dir, save the bundle at out, score it on the
     test split. `given`: settings the user gave again on --resume (the run's own win otherwise)."""
     from . import metrics
-    from .bundle import save_bundle, update_bundle
+    from .store import save_bundle, update_bundle
 
     run_dir, out = Path(run_dir), Path(out)
     if resume:

@@ -3,7 +3,11 @@ sound (a player that plays when a drag is released), driven by a fake display mo
 page is the pad alone, tests/e2e/pad_outputs_app.py, served beside the app)."""
 from __future__ import annotations
 
-from helpers import ROOT, pad_box, streamlit_server, wait_idle
+import pytest
+
+from scripts.browser import ROOT, pad_box, streamlit_server, wait_idle
+
+pytestmark = pytest.mark.e2e
 
 PORT = 8634
 
@@ -14,13 +18,13 @@ VIEW = """() => { const h = document.querySelector('.st-key-pad [data-testid=stB
     return {imgShown: !!img && !img.hidden && img.getBoundingClientRect().width > 0,
             text: text && !text.hidden ? text.textContent : null, bold: text ? text.querySelectorAll('b').length : -1,
             audio: audio && !box.hidden ? audio.getAttribute('src') : null,
-            played: ((window.__latentPad || {}).played || []).length}; }"""
+            played: audio ? Number(audio.dataset.played || 0) : -1}; }"""
 
 
-def test_a_text_and_sound_preview_follow_the_pad_and_the_sound_plays_on_release(browser, tmp_path):
+def test_a_text_and_sound_preview_follow_the_pad_and_the_sound_plays_on_release(chromium, tmp_path):
     script = ROOT / "tests" / "e2e" / "pad_outputs_app.py"
     with streamlit_server(script, port=PORT, log=tmp_path / "streamlit.log") as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page = chromium.new_page(viewport={"width": 1280, "height": 720})
         page.goto(url)
         box = pad_box(page)
         page.wait_for_function(f"() => {{ const v = ({VIEW})(); return v && v.text; }}", timeout=30_000)
