@@ -52,6 +52,15 @@ def read_rows(path: Path) -> list[dict]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    try:
+        return run(args, argv)
+    except VAEError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def run(args, argv=None) -> int:
+    """The benchmark itself; argv None: the command line is recorded with the results."""
     rows = read_rows(args.out)
     if args.table:
         print(markdown_table(rows, args.seeds))
@@ -84,8 +93,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except VAEError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    sys.exit(main())

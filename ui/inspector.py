@@ -7,7 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from vae import latent
+from vae import latent, manifold
 
 from . import display, session, words
 from .state import Fragment, state
@@ -29,7 +29,7 @@ def latent_bars(t: np.ndarray, kl: np.ndarray) -> str:
         h = min(abs(float(v)) / 3.0, 1.0) * 26  # 3 σ fills half the cell
         top = 28 if v < 0 else 28 - h
         cls = "zbar neg" if v < 0 else "zbar"
-        faded = " faded" if kl[i] < latent.INACTIVE_KL else ""
+        faded = " faded" if kl[i] < manifold.INACTIVE_KL else ""
         cells.append(f'<div class="zcell{faded}" title="z{i} = {v:+.2f} σ · KL {kl[i]:.2f}">'
                      f'<div class="{cls}" style="top:{top:.0f}px;height:{max(h, 1):.0f}px"></div></div>')
         labels.append(f'<div class="zlabel">{i}</div>')

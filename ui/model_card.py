@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vae import BundleError
-from vae.latent import INACTIVE_KL
+from vae.manifold import INACTIVE_KL
 
 from . import display, map_view, session
 from .sliders import side_effect, trust

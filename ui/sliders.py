@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from vae import VAEError, explore, latent, view
-from vae.latent import INACTIVE_KL
+from vae import VAEError, explore, manifold, view
+from vae.manifold import INACTIVE_KL
 
 from . import display, session, words
 from .session import DIM_KEY, DIR_KEY, SLIDER_RANGE, SLIDER_STEP
@@ -206,7 +206,7 @@ def controls() -> None:
             show_all = inactive == 0 or session.kept(
                 st.toggle, f"Show the {inactive} inactive dimensions (KL < {INACTIVE_KL} nats: the decoder ignores them)",
                 key="show_inactive", default=False)
-            active = set(latent.active_dimensions(kl).tolist())
+            active = set(manifold.active_dimensions(kl).tolist())
             dims = [i for i in loaded.view.dim_order if show_all or i in active]
             cols = st.columns(2, gap="medium")
             for n, i in enumerate(dims):

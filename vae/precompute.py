@@ -98,7 +98,8 @@ def reconstruction_errors(bundle, x, mean, labels, progress):
 
 def fit_projections(mean, s: Settings, notes: list, progress: bool, timings: dict) -> dict:
     """PCA 2-D and 3-D; t-SNE and UMAP sharing one exact neighbour graph; the identity map for d = 2."""
-    from .projection import IdentityProjection, PCAProjection, TSNEProjection, UMAPProjection, knn_graph
+    from .embeddings import TSNEProjection, UMAPProjection, knn_graph
+    from .projection import IdentityProjection, PCAProjection
 
     d = mean.shape[1]
     maps = {}

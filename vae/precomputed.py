@@ -24,7 +24,7 @@ import weakref
 
 import numpy as np
 
-from . import latent, projection
+from . import manifold, projection
 from .bundle import PRECOMPUTE_HINT
 from .errors import BundleError, PrecomputeError
 from .store import update_bundle
@@ -83,13 +83,13 @@ class Precomputed:
         return scores.argmax(1)
 
     def off_manifold(self, z, k: int = 5) -> dict:
-        """latent.off_manifold against these encodings, in the active dimensions; the reference is built on
+        """vae.manifold.off_manifold against these encodings, in the active dimensions; the reference is built on
         the first call."""
         with self._lock:
             if self._reference is None or self._reference["k"] != k:
-                active = latent.active_dimensions(self.kl_per_dim)
-                self._reference = latent.manifold_reference(self.mean, k, dims=active)
-        return latent.off_manifold(z, self.mean, k, reference=self._reference)
+                active = manifold.active_dimensions(self.kl_per_dim)
+                self._reference = manifold.manifold_reference(self.mean, k, dims=active)
+        return manifold.off_manifold(z, self.mean, k, reference=self._reference)
 
 
 # ------------------------------------------------------------------------------------------ save

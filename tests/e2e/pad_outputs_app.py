@@ -1,15 +1,10 @@
-"""The latent pad alone with a fake display module (a sentence and a sound): `streamlit run` this file."""
-import sys
-from pathlib import Path
+"""The latent pad alone with a fake display module (a sentence and a sound): `streamlit run` this file.
+Streamlit puts this file's folder on the path (fake_display); the tests' PYTHONPATH gives `ui`."""
+import numpy as np
+import streamlit as st
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parents[1])]
-
-import numpy as np  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from ui import display  # noqa: E402
-from ui.latent_pad import latent_pad, pad_point  # noqa: E402
+from ui import display
+from ui.latent_pad import latent_pad, pad_point
 
 display.register("fake", "fake_display")
 show = display.get("fake")

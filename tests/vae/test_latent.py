@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from vae import latent
+from vae import directions, latent, manifold
 from vae.errors import VAEError
 
 
@@ -123,39 +123,39 @@ def test_direction_from_sets():
 
 def test_off_manifold_says_typical_near_the_data_and_far_off_outside():
     z, _ = blobs(1000)
-    ref = latent.manifold_reference(z, k=5)
-    near = latent.off_manifold(z[0] + 0.01, z, reference=ref)
-    far = latent.off_manifold(np.full(6, 12.0, np.float32), z, reference=ref)
+    ref = manifold.manifold_reference(z, k=5)
+    near = manifold.off_manifold(z[0] + 0.01, z, reference=ref)
+    far = manifold.off_manifold(np.full(6, 12.0, np.float32), z, reference=ref)
     assert near["verdict"] == "typical" and near["ratio"] < 1.0
     assert far["verdict"] == "far off" and far["percentile"] == 100.0 and far["ratio"] > 5
     assert far["log_prior"] == pytest.approx(-0.5 * (6 * np.log(2 * np.pi) + 6 * 144.0))
     assert far["log_prior_percentile"] == 0.0
-    both = latent.off_manifold(np.stack([z[0], np.full(6, 12.0)]), z, reference=ref)
+    both = manifold.off_manifold(np.stack([z[0], np.full(6, 12.0)]), z, reference=ref)
     assert list(both["verdict"]) == ["typical", "far off"]
-    direct = latent.off_manifold(z[:20] + 0.3, z)  # no reference: brute force, same answers as the KD-tree
-    np.testing.assert_allclose(direct["knn_distance"], latent.off_manifold(z[:20] + 0.3, z, reference=ref)["knn_distance"],
+    direct = manifold.off_manifold(z[:20] + 0.3, z)  # no reference: brute force, same answers as the KD-tree
+    np.testing.assert_allclose(direct["knn_distance"], manifold.off_manifold(z[:20] + 0.3, z, reference=ref)["knn_distance"],
                                rtol=1e-5)
 
 
 def test_edit_fidelity_towards_a_target_class_counts_who_gets_there():
     means = np.random.default_rng(7).normal(size=(300, 2)).astype(np.float32) - [3.0, 0.0]  # all of class 0
     judge = lambda x: (x[:, 0] > 0).astype(int)  # noqa: E731  class 1 right of x = 0
-    fid = latent.edit_fidelity(lambda z: z, lambda x: x[:, 0], means, [1, 0], span=8.0, steps=9,
+    fid = directions.edit_fidelity(lambda z: z, lambda x: x[:, 0], means, [1, 0], span=8.0, steps=9,
                                encode=lambda x: x, probe=judge, target=1)
     assert fid["start_share"] == 0.0 and fid["reached"] == 1.0  # +8 along x takes every point past x = 0
     assert fid["target_share_by_step"] == sorted(fid["target_share_by_step"]) and fid["spearman"] == 1.0
-    back = latent.edit_fidelity(lambda z: z, lambda x: x[:, 0], means, [-1, 0], span=8.0, steps=9,
+    back = directions.edit_fidelity(lambda z: z, lambda x: x[:, 0], means, [-1, 0], span=8.0, steps=9,
                                 encode=lambda x: x, probe=judge, target=1)
     assert back["reached"] == 0.0 and back["spearman"] == -1.0
 
 
 def test_manifold_reference_from_its_tree_matches_brute_force_neighbours():
     z, _ = blobs(600)
-    ref = latent.manifold_reference(z, k=5, sample=200, seed=3)
+    ref = manifold.manifold_reference(z, k=5, sample=200, seed=3)
     pick = np.random.default_rng(3).choice(len(z), size=200, replace=False)
     _, dist = latent.nearest(z[pick], z, 6)  # brute force; column 0 is each point itself
     np.testing.assert_allclose(ref["knn_sorted"], np.sort(dist[:, 1:].mean(1)), rtol=1e-5)
-    np.testing.assert_allclose(ref["log_prior_sorted"], np.sort(latent.log_prior(z)), rtol=1e-6)
+    np.testing.assert_allclose(ref["log_prior_sorted"], np.sort(manifold.log_prior(z)), rtol=1e-6)
     assert ref["tree"].n == len(z) and ref["tree"].m == z.shape[1]
 
 
@@ -163,12 +163,12 @@ def test_edit_fidelity_of_a_perfect_and_a_useless_direction():
     rng = np.random.default_rng(6)
     means = rng.standard_normal((200, 3)).astype(np.float32)
     decode = lambda z: z  # noqa: E731  "images" are the latents themselves
-    good = latent.edit_fidelity(decode, lambda x: x[:, 0], means, [1, 0, 0], span=2.0, steps=7,
+    good = directions.edit_fidelity(decode, lambda x: x[:, 0], means, [1, 0, 0], span=2.0, steps=7,
                                 encode=lambda x: x, probe=lambda m: (m[:, 1] > 0).astype(int))
     assert good["spearman"] == 1.0 and good["spearman_of_mean"] == 1.0
     assert len(good["steps"]) == 7 and good["steps"][3] == 0.0
     assert good["class_change_rate"] == 0.0  # moving along x never changes the sign of y
-    bad = latent.edit_fidelity(decode, lambda x: x[:, 0], means, [0, 1, 0], span=10.0,
+    bad = directions.edit_fidelity(decode, lambda x: x[:, 0], means, [0, 1, 0], span=10.0,
                                encode=lambda x: x, probe=lambda m: (m[:, 1] > 0).astype(int))
     assert bad["spearman"] == 0.0
     assert bad["class_change_rate"] == 1.0  # moved by +-10 along y, every point crosses y = 0
@@ -182,18 +182,18 @@ def test_the_meter_measures_in_the_active_dimensions_where_prior_draws_read_typi
     n, used, unused = 3000, 3, 5
     means = np.concatenate([rng.standard_normal((n, used)), 0.01 * rng.standard_normal((n, unused))], 1).astype(np.float32)
     kl = np.array([1.5] * used + [0.001] * unused)
-    active = latent.active_dimensions(kl)
-    assert active.tolist() == [0, 1, 2] and latent.active_dimensions([np.nan, 0.5]).tolist() == [1]
+    active = manifold.active_dimensions(kl)
+    assert active.tolist() == [0, 1, 2] and manifold.active_dimensions([np.nan, 0.5]).tolist() == [1]
     rest, held = latent.split_holdout(n, 0.2, 0)
     prior = latent.sample_prior(500, used + unused, 1.0, 1)
-    everywhere = latent.manifold_reference(means[rest], k=5, sample=1000)
-    assert np.mean(latent.off_manifold(prior, None, reference=everywhere)["verdict"] == "far off") > 0.95
-    ref = latent.manifold_reference(means[rest], k=5, sample=1000, dims=active)
-    prior_report = latent.off_manifold(prior, None, reference=ref)
+    everywhere = manifold.manifold_reference(means[rest], k=5, sample=1000)
+    assert np.mean(manifold.off_manifold(prior, None, reference=everywhere)["verdict"] == "far off") > 0.95
+    ref = manifold.manifold_reference(means[rest], k=5, sample=1000, dims=active)
+    prior_report = manifold.off_manifold(prior, None, reference=ref)
     typical_prior = np.mean(prior_report["verdict"] == "typical")
-    typical_held = np.mean(latent.off_manifold(means[held], None, reference=ref)["verdict"] == "typical")
+    typical_held = np.mean(manifold.off_manifold(means[held], None, reference=ref)["verdict"] == "typical")
     assert abs(typical_prior - typical_held) < 0.05 and typical_held > 0.8
     assert prior_report["dims_used"] == 3 and prior_report["latent_dim"] == 8
     brute = {key: val for key, val in ref.items() if key != "tree"}  # the brute-force path measures the same way
-    np.testing.assert_allclose(latent.off_manifold(prior[:20], means[rest], reference=brute)["knn_distance"],
+    np.testing.assert_allclose(manifold.off_manifold(prior[:20], means[rest], reference=brute)["knn_distance"],
                                prior_report["knn_distance"][:20], rtol=1e-5)

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from vae import projection
-from vae.projection import IdentityProjection, NeighbourhoodMap, PCAProjection, TSNEProjection, UMAPProjection
+from vae import embeddings, projection
+from vae.embeddings import TSNEProjection, UMAPProjection
+from vae.projection import IdentityProjection, NeighbourhoodMap, PCAProjection
 
 
 def manifold(n=1500, d=6, seed=0):
@@ -73,7 +74,7 @@ def test_tsne_with_opentsne_and_sklearn():
 @pytest.mark.skipif(not UMAPProjection.available(), reason="umap-learn is not installed")
 def test_umap_reuses_a_neighbour_graph():
     z, _ = manifold(400)
-    knn = projection.knn_graph(z, 20)
+    knn = embeddings.knn_graph(z, 20)
     assert knn[0].shape == (400, 20) and not (knn[0] == np.arange(400)[:, None]).any()  # never itself
     assert np.all(np.diff(knn[1], axis=1) >= 0)  # nearest first
     u = UMAPProjection(seed=0).fit(z, knn=knn)
