@@ -1,0 +1,38 @@
+"""The sentence VAE's settings and the data's shape, stored in meta.json's "model" keys."""
+from __future__ import annotations
+
+import dataclasses
+
+from ...errors import VAEError
+from .tokenizer import ALPHABET
+
+
+@dataclasses.dataclass
+class TextSpec:
+    """Token length (characters + END), network widths and the decoder's input dropout."""
+
+    length: int = 121
+    embed_dim: int = 64
+    encoder_units: int = 128
+    decoder_units: int = 256
+    token_dropout: float = 0.3
+    alphabet: str = ALPHABET
+
+    def __post_init__(self):
+        for name in ("length", "embed_dim", "encoder_units", "decoder_units"):
+            value = int(getattr(self, name))
+            if not 2 <= value <= 4096:
+                raise VAEError(f"{name} must be between 2 and 4096, got {value}.")
+            setattr(self, name, value)
+        self.token_dropout = float(self.token_dropout)
+        if not 0.0 <= self.token_dropout < 1.0:
+            raise VAEError(f"token_dropout must be in [0, 1), got {self.token_dropout}.")
+        if self.alphabet != ALPHABET:
+            raise VAEError("This bundle was trained on another character alphabet: update the explorer.")
+
+    @property
+    def max_chars(self) -> int:
+        return self.length - 1
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
