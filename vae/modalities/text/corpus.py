@@ -111,9 +111,9 @@ def read_corpus(folder=FORTUNES_DIR, max_chars: int = 120, min_class: int = 40) 
     for name, kept in by_file:
         out.texts.extend(kept)
         labels.extend([index.get(name, index.get(OTHER, 0))] * len(kept))
-    if len(names) < 2 or len(out.texts) < 10:
+    if len(names) < 2 or len(out.texts) < 4:
         raise DataError(f"{folder} gave {len(out.texts)} short quotations in {len(names)} collections: "
-                        f"a text dataset needs at least 10 in 2 collections of {min_class} or more.")
+                        f"a text dataset needs at least 4 in 2 collections of {min_class} or more.")
     out.labels = np.asarray(labels, np.int32)
     out.class_names = names
     return out

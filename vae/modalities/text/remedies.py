@@ -24,19 +24,20 @@ REMEDIES = {   # name -> (KL schedule, free bits per latent unit in nats, token 
     "dropout": ("constant", 0.0, 0.3),
     "anneal+dropout": ("linear", 0.0, 0.3),
     "freebits+dropout": ("constant", 0.25, 0.3),
-    "cyclical+dropout": ("cyclical", 0.0, 0.3),
+    "anneal+dropout+freebits": ("linear", 0.25, 0.3),
     "lm": ("zero_z", 0.0, 0.0),
 }
 
 
-def kl_weight(schedule: str, step: int, steps: int, cycles: int = 4) -> float:
-    """The KL term's weight at `step` (0-based): linear ramp over the first half, or `cycles` ramps of half a cycle."""
+def kl_weight(schedule: str, step: int, steps: int, cycles: int = 4, warmup: int = 0) -> float:
+    """The KL term's weight at `step` (0-based): a linear ramp over `warmup` steps (0: the first half), or
+    `cycles` ramps of half a cycle each (Fu et al. 2019)."""
     if schedule == "constant":
         return 1.0
     if schedule == "zero_z":
         return 0.0
     if schedule == "linear":
-        return min(1.0, (step + 1) / max(1, steps // 2))
+        return min(1.0, (step + 1) / max(1, warmup or steps // 2))
     if schedule == "cyclical":
         period = max(1, steps // cycles)
         return min(1.0, (step % period + 1) / max(1, period // 2))
@@ -53,10 +54,12 @@ class Run:
     latent_dim: int = 16
     learning_rate: float = 2e-3
     seed: int = 0
+    warmup: int = 0         # linear annealing steps (0: half the run)
 
 
-def train(x_train, spec, run: Run):
-    """Train encoder and decoder on (N, T) ids; returns (encoder, decoder, seconds)."""
+def train(x_train, spec, run: Run, save: str = "", log=None):
+    """Train encoder and decoder on (N, T) ids; returns (encoder, decoder, seconds). With `save`, both
+    networks' weights are written to SAVE.encoder/decoder.weights.h5 every 250 steps and at the end."""
     import keras
     import tensorflow as tf
 
@@ -91,7 +94,13 @@ def train(x_train, spec, run: Run):
     start = time.perf_counter()
     for i in range(run.steps):
         rows = rng.integers(0, len(x_train), run.batch)
-        step(tf.constant(x_train[rows]), tf.constant(kl_weight(schedule, i, run.steps), tf.float32))
+        beta = kl_weight(schedule, i, run.steps, warmup=run.warmup)
+        loss = step(tf.constant(x_train[rows]), tf.constant(beta, tf.float32))
+        if save and ((i + 1) % 250 == 0 or i + 1 == run.steps):
+            enc.save_weights(f"{save}.encoder.weights.h5")
+            dec.save_weights(f"{save}.decoder.weights.h5")
+            if log:
+                log(f"step {i + 1} loss {float(loss):.2f} beta {beta:.3f} {time.perf_counter() - start:.0f}s")
     return enc, dec, time.perf_counter() - start
 
 
@@ -131,6 +140,8 @@ def main(argv=None):
     parser.add_argument("--latent-dim", type=int, default=16)
     parser.add_argument("--decoder-units", type=int, default=256)
     parser.add_argument("--test-rows", type=int, default=1000)
+    parser.add_argument("--warmup", type=int, default=0, help="linear annealing steps (0: half the run)")
+    parser.add_argument("--save", default="", help="weights path prefix, written every 250 steps")
     parser.add_argument("--out", default="")
     args = parser.parse_args(argv)
 
@@ -141,8 +152,8 @@ def main(argv=None):
     spec = TextSpec(length=ds.x_train.shape[1], decoder_units=args.decoder_units)
     rows = []
     for name in args.remedies.split(","):
-        run = Run(name, args.steps, args.batch, args.latent_dim)
-        enc, dec, seconds = train(ds.x_train, spec, run)
+        run = Run(name, args.steps, args.batch, args.latent_dim, warmup=args.warmup)
+        enc, dec, seconds = train(ds.x_train, spec, run, args.save, log=lambda m: print(m, flush=True))
         row = {"remedy": name, **dataclasses.asdict(run), "seconds": round(seconds, 1),
                **evaluate(enc, dec, ds.x_test[:args.test_rows], zero_z=name == "lm")}
         rows.append(row)
