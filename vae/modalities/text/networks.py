@@ -15,6 +15,7 @@ from __future__ import annotations
 import weakref
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
@@ -150,3 +151,13 @@ def sample(decoder, z, onehot=None, temperature: float = 1.0, seed=None):
     seed = 0 if seed is None else int(seed) % (2 ** 31 - 1)
     return _loop(decoder)(_condition(z, onehot), tf.constant(max(float(temperature), 1e-4)),
                           tf.constant(seed, tf.int32)).numpy()
+
+
+def readings(decoder, z, onehot=None, samples: int = 3, temperature: float = 0.8, seed: int = 0):
+    """What a point means: its greedy decoding, then `samples` draws at `temperature`, (B, 1 + samples, T)."""
+    cond = _condition(z, onehot)          # the label (if any) joined once; greedy and sample get None after
+    out = greedy(decoder, cond)[:, None]
+    if samples:   # all draws in one batch: each point repeated `samples` times, consecutively
+        drawn = sample(decoder, tf.repeat(cond, samples, axis=0), None, temperature, seed)
+        out = np.concatenate([out, drawn.reshape(len(out), samples, -1)], axis=1)
+    return out

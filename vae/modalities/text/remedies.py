@@ -50,7 +50,7 @@ class Run:
 
     remedy: str = "none"
     steps: int = 600
-    batch: int = 64
+    batch: int = 128
     latent_dim: int = 16
     learning_rate: float = 2e-3
     seed: int = 0
@@ -136,9 +136,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--remedies", default=",".join(REMEDIES))
     parser.add_argument("--steps", type=int, default=600)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--latent-dim", type=int, default=16)
-    parser.add_argument("--decoder-units", type=int, default=256)
+    parser.add_argument("--decoder-units", type=int, default=128)
     parser.add_argument("--test-rows", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=0, help="linear annealing steps (0: half the run)")
     parser.add_argument("--save", default="", help="weights path prefix, written every 250 steps")

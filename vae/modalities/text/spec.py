@@ -12,9 +12,9 @@ class TextSpec:
     """Token length (characters + END), network widths and the decoder's input dropout."""
 
     length: int = 121
-    embed_dim: int = 64
-    encoder_units: int = 128
-    decoder_units: int = 256
+    embed_dim: int = 32
+    encoder_units: int = 64
+    decoder_units: int = 128
     token_dropout: float = 0.3
     alphabet: str = ALPHABET
 
