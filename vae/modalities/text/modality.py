@@ -9,7 +9,7 @@ from ...errors import DataError, VAEError
 from .. import base
 from . import attributes as attrs
 from . import corpus, tokenizer
-from .spec import TextSpec
+from .spec import TextDataOptions, TextSpec
 
 MAX_INPUT_CHARS = 10_000   # what read_example looks at before saying a text is too long
 
@@ -25,7 +25,8 @@ class TextModality(base.Modality):
     noun = "sentence"
     spec_class = TextSpec
     datasets = ("fortunes", "text:PATH")
-    distance_name = "wrong characters"
+    distance_name = "share of wrong characters"
+    data_options_class = TextDataOptions
 
     # --- data ------------------------------------------------------------------------------------
 
@@ -52,6 +53,21 @@ class TextModality(base.Modality):
     def data_options(self, options: dict) -> dict:
         return {k: options[k] for k in ("max_chars", "min_class", "test_fraction", "seed")
                 if options.get(k) is not None}
+
+    def check_options(self, options: dict, latent_dim: int) -> str | None:
+        ints = {k: options[k] for k in ("max_chars", "min_class", "embed_dim", "encoder_units", "decoder_units")
+                if options.get(k) is not None}
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in ints.values()):
+            return "--max-chars, --min-class and the network widths must be whole numbers"
+        if not 1 <= ints.get("max_chars", 120) <= 1000:
+            return f"--max-chars must be between 1 and 1000, got {ints['max_chars']}"
+        for k in ("embed_dim", "encoder_units", "decoder_units"):
+            if not 2 <= ints.get(k, 64) <= 2048:
+                return f"--{k.replace('_', '-')} must be between 2 and 2048, got {ints[k]}"
+        dropout = options.get("token_dropout", 0.0)
+        if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+            return f"--token-dropout must be at least 0 and below 1, got {dropout}"
+        return None
 
     def spec_for(self, dataset, options: dict) -> TextSpec:
         keys = ("embed_dim", "encoder_units", "decoder_units", "token_dropout")
@@ -81,12 +97,13 @@ class TextModality(base.Modality):
         return tokenizer.lengths(np.asarray(x))
 
     def generate(self, decoder, z, onehot=None):
+        """Greedy ids (B, T) as a tensor: the bundle traces this inside its own tf.function."""
         from . import networks
-        return networks.greedy(decoder, z, onehot)
+        return networks.decode_ids(decoder, z, onehot)
 
     def sample(self, decoder, z, onehot=None, temperature: float = 1.0, seed=None):
         from . import networks
-        return networks.sample(decoder, z, onehot, temperature, seed)
+        return networks.decode_ids(decoder, z, onehot, temperature, seed)
 
     def readings(self, decoder, z, onehot=None, samples: int = 3, temperature: float = 0.8, seed: int = 0):
         """Greedy decoding plus `samples` draws per point, (B, 1 + samples, T): what the display shows."""

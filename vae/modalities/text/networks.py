@@ -141,16 +141,21 @@ def _loop(decoder):
     return run
 
 
+def decode_ids(decoder, z, onehot=None, temperature: float = 0.0, seed=None):
+    """(B, T) int32 id tensor: greedy at temperature 0, else sampled; usable eagerly and inside a tf.function."""
+    seed = 0 if seed is None else int(seed) % (2 ** 31 - 1)
+    temperature = 0.0 if temperature <= 0 else max(float(temperature), 1e-4)
+    return _loop(decoder)(_condition(z, onehot), tf.constant(temperature), tf.constant(seed, tf.int32))
+
+
 def greedy(decoder, z, onehot=None):
     """The most likely next character at each step, (B, T) int32 ids ending in END (or cut at T)."""
-    return _loop(decoder)(_condition(z, onehot), tf.constant(0.0), tf.constant(0, tf.int32)).numpy()
+    return decode_ids(decoder, z, onehot).numpy()
 
 
 def sample(decoder, z, onehot=None, temperature: float = 1.0, seed=None):
     """Ancestral sampling from p(x|z) at a temperature, (B, T) int32 ids; the same seed gives the same draw."""
-    seed = 0 if seed is None else int(seed) % (2 ** 31 - 1)
-    return _loop(decoder)(_condition(z, onehot), tf.constant(max(float(temperature), 1e-4)),
-                          tf.constant(seed, tf.int32)).numpy()
+    return decode_ids(decoder, z, onehot, max(float(temperature), 1e-4), seed).numpy()
 
 
 def readings(decoder, z, onehot=None, samples: int = 3, temperature: float = 0.8, seed: int = 0):

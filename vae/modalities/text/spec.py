@@ -12,10 +12,12 @@ class TextSpec:
     """Token length (characters + END), network widths and the decoder's input dropout."""
 
     length: int = 121
-    embed_dim: int = 32
-    encoder_units: int = 64
-    decoder_units: int = 128
-    token_dropout: float = 0.3
+    embed_dim: int = dataclasses.field(default=32, metadata={"help": "width of the character embeddings"})
+    encoder_units: int = dataclasses.field(default=64, metadata={"help": "GRU units in each direction of the encoder"})
+    decoder_units: int = dataclasses.field(default=128, metadata={"help": "GRU units of the decoder"})
+    token_dropout: float = dataclasses.field(default=0.3, metadata={
+        "help": "share of the decoder's input characters replaced by a blank in training (word dropout, "
+                "Bowman et al. 2016: makes the decoder read z)"})
     alphabet: str = ALPHABET
 
     def __post_init__(self):
@@ -31,8 +33,22 @@ class TextSpec:
             raise VAEError("This bundle was trained on another character alphabet: update the explorer.")
 
     @property
+    def input_shape(self) -> tuple:
+        return (self.length,)
+
+    @property
     def max_chars(self) -> int:
         return self.length - 1
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class TextDataOptions:
+    """How the quotations are read for training."""
+
+    max_chars: int = dataclasses.field(default=120, metadata={
+        "help": "keep quotations of at most this many characters (after whitespace is normalised)"})
+    min_class: int = dataclasses.field(default=40, metadata={
+        "help": "collections with fewer short quotations are merged into one class, other"})
