@@ -86,12 +86,28 @@ def measure(enc, dec, ds, k: int = 20) -> dict:
             "test_sentences": len(x), "test_tokens": tokens}
 
 
+def decode_latency(path, x, repeats: int = 50) -> dict:
+    """Median and 90th-percentile milliseconds of Bundle.decode of one latent vector (after one warm-up call)."""
+    from ...bundle import load_bundle
+
+    b = load_bundle(path)
+    z = b.encode(x[:repeats])[0]
+    b.decode(z[:1])
+    times = []
+    for row in z:
+        t = time.perf_counter()
+        b.decode(row[None])
+        times.append(1000 * (time.perf_counter() - t))
+    return {"decode_ms_median": float(np.median(times)), "decode_ms_p90": float(np.percentile(times, 90))}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vae", required=True)
     parser.add_argument("--lm", default="")
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--latent-dim", type=int, default=16)
+    parser.add_argument("--bundle", default="", help="also time decoding one sentence through this bundle's API")
     args = parser.parse_args(argv)
 
     from . import MODALITY
@@ -109,6 +125,8 @@ def main(argv=None):
         row.update(lm_nll_per_token=float(nll.sum() / tokens), lm_nll_per_sentence=float(nll.mean()),
                    lm_perplexity=float(math.exp(nll.sum() / tokens)))
         row["gap_percent"] = 100 * (row["nll_per_token"] / row["lm_nll_per_token"] - 1)
+    if args.bundle:
+        row.update(decode_latency(args.bundle, ds.x_test))
     row["seconds"] = round(time.perf_counter() - start, 1)
     print(json.dumps(row, indent=1))
 
