@@ -68,3 +68,15 @@ def test_judge_tells_collections_apart():
     assert judge.proba(probe, 1)[1] > 0.5 > judge.proba(probe, 1)[0]
     assert judge.accuracy == 1.0 and judge.held_out == 4
     np.testing.assert_array_equal(judge.proba(probe, 7), [0, 0])
+
+
+def test_training_options_are_checked_before_any_data_is_read():
+    from vae.training import TrainConfig, option_fields
+
+    assert {"max_chars", "min_class", "embed_dim", "encoder_units", "decoder_units", "token_dropout"} <= set(
+        option_fields(MODALITY))
+    assert MODALITY.check_options({"max_chars": 80, "decoder_units": 64}, 16) is None
+    for options, flag in [({"max_chars": 0}, "--max-chars"), ({"decoder_units": 1}, "--decoder-units"),
+                          ({"token_dropout": 1.0}, "--token-dropout"), ({"embed_dim": 2.5}, "whole numbers")]:
+        with pytest.raises(VAEError, match=flag):
+            TrainConfig(dataset="fortunes", modality="text", options=options)
