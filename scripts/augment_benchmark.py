@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from vae.augment import CONDITIONS, markdown_table  # noqa: E402
-from vae.bundle import atomic_write_json  # noqa: E402
+from vae.files import atomic_write_json  # noqa: E402
 from vae.errors import VAEError  # noqa: E402
 
 KS = (10, 50, 100, 500, 6000)
@@ -56,7 +56,8 @@ def main(argv=None) -> int:
     if args.table:
         print(markdown_table(rows, args.seeds))
         return 0
-    from vae.bundle import load_bundle, package_versions
+    from vae.bundle import load_bundle
+    from vae.store import package_versions
     from vae.data import load_dataset
 
     bundle = load_bundle(args.bundle)

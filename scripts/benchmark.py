@@ -261,10 +261,9 @@ st.image(np.random.default_rng(0).random((28, 28)), width=224)
 
 
 def _browser_tools():
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
-    import helpers  # the e2e tests' server and page helpers
+    from scripts import browser  # the e2e tests' server and page helpers
 
-    return helpers
+    return browser
 
 
 def _minimal_page() -> Path:
@@ -327,7 +326,7 @@ def bench_compare(other: str, bundle: str, big_bundle: str | None, repeats: int 
                 out[f"{name}_page_s"].append(_page_drawn_s(h, browser, script, (bundle,)))
         for _ in range(2):
             for name, script in apps.items():
-                with h.streamlit_server(script, bundles=(drag_bundle,)) as url:
+                with h.streamlit_server(script, bundles=(drag_bundle,), env=h.TIMING) as url:
                     page = _open_explorer(h, browser, url)
                     bench_drag(h, page, 1.0)  # warm-up
                     out[f"{name}_drag"].append(bench_drag(h, page, drag_seconds))
@@ -457,7 +456,7 @@ def bench_browser(bundle: str, repeats: int = 3, drag_seconds: float = 5.0, big_
     with sync_playwright() as p:
         browser = h.launch(p)
         out["page_load"] = bench_page_load(h, browser, bundle, repeats)
-        with h.streamlit_server(bundles=(bundle,)) as url:
+        with h.streamlit_server(bundles=(bundle,), env=h.TIMING) as url:
             page = _open_explorer(h, browser, url)
             bench_drag(h, page, 1.0)  # warm-up: first traces, first paints
             out["drag"] = bench_drag(h, page, drag_seconds)
@@ -466,7 +465,7 @@ def bench_browser(bundle: str, repeats: int = 3, drag_seconds: float = 5.0, big_
             out["map_zoom"] = bench_map_zoom(h, page, 6)
             page.close()
         if big_bundle:
-            with h.streamlit_server(bundles=(big_bundle,)) as url:
+            with h.streamlit_server(bundles=(big_bundle,), env=h.TIMING) as url:
                 t0 = time.perf_counter()
                 page = _open_explorer(h, browser, url)
                 big = {"bundle": big_bundle, "first_page_s": time.perf_counter() - t0}
@@ -508,7 +507,7 @@ def _print_browser(out: dict) -> None:
 
 # memory: resident size on a big bundle, and no growth over reruns or sessions ------------------
 # The server's VmRSS while one browser session drags the pad and releases sliders (each a rerun of
-# the decoder's fragments, counted by the decodes in VAE_TIMING_LOG), then while sessions come and go.
+# the decoder's fragments, counted by the decodes in the timing log, VAE_DEBUG=timing:FILE), then while sessions come and go.
 
 def bench_leak(bundle: str, reruns: int = 1000, sessions: int = 20) -> dict:
     """RSS after the first page, then every 100 reruns up to `reruns`, then after `sessions` sessions opened

@@ -201,7 +201,7 @@ def test_dimension_slider(z, dim, target, mean, std):
     out = works_or_vae_error(explore.set_dimension, z, dim, target, mean, std)
     if out is not None and finite_in(z, target, mean, std):
         assert np.isfinite(out).all()
-    works_or_vae_error(explore.standardized, z, mean, std)
+    works_or_vae_error(explore.in_spreads, z, mean, std)
 
 
 @FUZZ

@@ -98,8 +98,9 @@ def set_dimension(z, dim: int, target: float, mean, std) -> np.ndarray:
     return out
 
 
-def standardized(z, mean, std) -> np.ndarray:
-    """z in spreads from the encodings' mean, per dimension: (d,)."""
+def in_spreads(z, mean, std) -> np.ndarray:
+    """z in spreads from the encodings' mean, per dimension: (d,), the dimension sliders' values
+    (set_dimension's inverse)."""
     z = checks.vector(z, None, "the latent point")
     mean, std = checks.vector(mean, len(z), "the mean"), checks.vector(std, len(z), "the spread")
     if not np.all(std > 0):

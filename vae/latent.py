@@ -160,8 +160,9 @@ def linear_classifier(x, y, seed: int = 0):
     return LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=200, random_state=seed).fit(x, y)
 
 
-def standardise(means) -> tuple[np.ndarray, np.ndarray]:
-    """Means scaled to unit variance per dimension, (N, d), and the per-dimension std, (d,)."""
+def unit_variance(means) -> tuple[np.ndarray, np.ndarray]:
+    """A set of means centred and scaled to unit variance per dimension, (N, d), and the per-dimension std,
+    (d,): what the direction fits (class_direction, attribute_direction) are fitted on."""
     means = np.asarray(means, np.float64)
     sd = means.std(0)
     return (means - means.mean(0)) / np.where(sd > 1e-12, sd, 1.0), sd
@@ -178,7 +179,7 @@ def class_direction(means, labels, cls: int, other: int | None = None, holdout: 
     """
     labels = np.asarray(labels)
     keep = np.ones(len(labels), bool) if other is None else np.isin(labels, [cls, other])
-    u, sd = standardise(means)
+    u, sd = unit_variance(means)
     x, u, y = np.asarray(means, np.float64)[keep], u[keep], (labels[keep] == cls).astype(int)
     if y.min() == y.max():
         raise VAEError(f"Class {cls} needs both examples and counter-examples among the encodings.")
@@ -204,7 +205,7 @@ def attribute_direction(means, values, holdout: float = 0.2, seed: int = 0):
     from sklearn.linear_model import Ridge
 
     z, values = np.asarray(means, np.float64), np.asarray(values, np.float64)
-    u, sd = standardise(z)
+    u, sd = unit_variance(z)
     train, test = split_holdout(len(z), holdout, seed)
     reg = Ridge(alpha=1e-3).fit(u[train], values[train])
     v = unit(sd * reg.coef_)

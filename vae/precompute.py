@@ -140,7 +140,8 @@ def check_spread(mean, noun: str = "example") -> None:
 def precompute(path, settings: Settings | None = None, progress: bool = True, **kw) -> tuple[dict, list]:
     """Compute and store everything; returns the step timings in seconds and notes on skipped steps.
     Settings may also be given as keywords (precompute(path, split="train", no_umap=True))."""
-    from .bundle import load_bundle, sha256
+    from .bundle import load_bundle
+    from .files import sha256
     from .directions import FIDELITY_POINTS, FIDELITY_SPAN, FIDELITY_STEPS, fit_directions, measure_class_fidelity, \
         measure_fidelity
     from .precomputed import Precomputed, save_precomputed

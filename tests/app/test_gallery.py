@@ -111,13 +111,14 @@ def test_a_clicked_sample_opens_in_the_explorer(env):
 
 
 def test_grid_shows_a_row_per_class_with_clickable_cells():
+    from ui.display import image
     from ui.gallery import SHOW_COLS, grid_figure, shown_rows
 
     labels = np.repeat([0, 2], 30).astype(np.int32)
     images = np.random.default_rng(0).random((60, 8, 8, 1)).astype(np.float32)
     rows = shown_rows(labels, "region")
     assert [len(r) for r in rows] == [SHOW_COLS, SHOW_COLS] and rows[1][0] == 30
-    fig = grid_figure(images, labels, rows, ["<b>zero</b>", "one", "two"], scale=3)
+    fig = grid_figure(image, images, labels, rows, ["<b>zero</b>", "one", "two"], scale=3)
     cells = fig.data[1]
     assert list(cells.customdata) == list(rows[0]) + list(rows[1])
     assert cells.text[0] == "&lt;b&gt;zero&lt;/b&gt;"  # class names are shown as text, never as markup

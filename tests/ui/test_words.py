@@ -61,5 +61,5 @@ def test_precompute_names_the_command_that_opens_the_bundle(tmp_path):
     from vae.precompute import app_command
 
     assert app_command(tmp_path / "mine") == f"streamlit run app.py -- --bundle {tmp_path / 'mine'}"
-    shipped = Path(__file__).resolve().parent.parent / "pretrained" / "fashion_mnist"
+    shipped = Path(__file__).resolve().parents[2] / "pretrained" / "fashion_mnist"
     assert "--bundle" not in app_command(shipped) and "fashion_mnist" in app_command(shipped)

@@ -1,5 +1,6 @@
-"""Browser helpers for the e2e tests and scripts/benchmark.py --browser: start `streamlit run`,
-drive Debian's Chromium with Playwright, and read the app's state from the page."""
+"""Driving the app in a browser, for the e2e tests (tests/e2e/) and the browser benchmarks (benchmark.py
+--browser, loadtest.py, bench_map.py): start `streamlit run`, drive Debian's Chromium with Playwright,
+and read the app's state from the page."""
 from __future__ import annotations
 
 import contextlib
@@ -11,11 +12,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
+# the app's debug switch for the pad's timing log in the page (window.__latentPad; see vae/debug.py)
+TIMING = {"VAE_DEBUG": "timing"}
 
 
 def free_port() -> int:

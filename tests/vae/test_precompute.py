@@ -14,7 +14,7 @@ from vae.errors import BundleError  # noqa: E402
 from vae.model import VAE  # noqa: E402
 from vae.precomputed import load_precomputed  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 N_TEST = 270  # digits: 15% of 1,797 images
 from scripts import precompute as script  # noqa: E402  (main: the command line)
 from vae.directions import fit_directions  # noqa: E402

@@ -1,4 +1,4 @@
-"""Attribute measurements on hand-made images whose answers are known."""
+"""vae/modalities/image/attributes.py: measurements on hand-made images whose answers are known."""
 import numpy as np
 import pytest
 

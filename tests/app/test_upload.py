@@ -42,7 +42,7 @@ def _png(array) -> bytes:
 
 
 def test_an_upload_is_worded_like_the_meter_and_a_non_image_is_one_literal_sentence(digits_bundle, monkeypatch):
-    from ui import tools, words
+    from ui import own_example, words
 
     at = _app(digits_bundle, monkeypatch)
     assert not at.exception, [e.value for e in at.exception]
@@ -51,7 +51,7 @@ def test_an_upload_is_worded_like_the_meter_and_a_non_image_is_one_literal_sente
     wide[4:16, 0:16] = wide[4:16, 84:100] = 255
     x, preview = read_upload(_png(wide), loaded.bundle.image_shape[:2], 1, fit="pad")
     assert x[..., 0][:, :2].max() > 100 and x[..., 0][:, -2:].max() > 100  # padded: both ends kept
-    up = {"name": "wide.png", "preview": preview, **tools.place_upload(loaded, x, None)}
+    up = {"name": "wide.png", "preview": "<b>wide</b>", **own_example.place_upload(loaded, x, None)}
     at.session_state["upload"] = up
     at.run()
     assert not at.exception, [e.value for e in at.exception]

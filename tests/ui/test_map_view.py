@@ -18,7 +18,7 @@ def fake_loaded(dims: int, n: int = 60, classes: int = 3):
                           attributes={"brightness": rng.random(n)}, attribute_info={"brightness": {"unit": "0-1"}},
                           recon_error=rng.random(n))
     return SimpleNamespace(pre=pre, bundle=SimpleNamespace(class_names=["a", "b", "c"]),
-                           bounds={"pca2": (-3, 3, -3, 3)}, choice=SimpleNamespace(path=f"/fake/{dims}/{n}"))
+                           view=SimpleNamespace(bounds={"pca2": (-3, 3, -3, 3)}), choice=SimpleNamespace(path=f"/fake/{dims}/{n}"))
 
 
 @pytest.mark.parametrize("dims", [2, 3])

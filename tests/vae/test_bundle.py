@@ -95,7 +95,9 @@ def test_interrupted_save_leaves_the_old_bundle_intact(bundle_copy, monkeypatch)
             raise OSError(28, "No space left on device")
         real_write(path, obj)
 
-    monkeypatch.setattr(bundle_mod, "atomic_write_json", fail_on_meta)
+    from vae import store
+
+    monkeypatch.setattr(store, "atomic_write_json", fail_on_meta)  # the bundle writer's meta.json write
     with pytest.raises(BundleError, match="previous bundle, if any, is unchanged"):
         bundle_mod.update_bundle(bundle_copy, arrays={"extra": {"a": np.arange(3)}})
     monkeypatch.undo()
@@ -189,3 +191,88 @@ def test_a_meta_json_that_describes_another_model_is_refused_at_load(bundle_copy
     for lazy in (True, False):
         with pytest.raises(BundleError, match="meta.json: model.latent_dim is 5 but model.keras holds 4"):
             load_bundle(bundle_copy, lazy=lazy)
+
+
+def one_sentence(text: str) -> bool:
+    text = text.strip()
+    return bool(text) and "\n" not in text and "Traceback" not in text
+
+
+# -------------------------------------------------------------------------------- encode/decode
+
+@pytest.mark.parametrize("images", [np.zeros((2, 8, 8, 3), np.uint8), np.zeros((2, 8, 8), np.uint8),
+                                    np.zeros((1, 2, 8, 8, 1), np.uint8), [[1, 2], [3]], "an image",
+                                    np.zeros((2, 8, 8, 1), object)])
+def test_encode_refuses_images_of_another_shape(tiny_bundle_dir, images):
+    with pytest.raises(VAEError) as err:
+        load_bundle(tiny_bundle_dir).encode(images)
+    assert one_sentence(str(err.value))
+
+
+@pytest.mark.parametrize("z", [np.full((1, 4), 1e39), ["a", "b", "c", "d"], [[0, 0], [0]], np.zeros(4, complex),
+                               np.zeros((2, 2, 4))])
+def test_decode_refuses_what_is_not_a_latent_vector(tiny_bundle_dir, z):
+    with pytest.raises(VAEError) as err:
+        load_bundle(tiny_bundle_dir).decode(z)
+    assert one_sentence(str(err.value))
+
+
+def test_decode_of_an_empty_batch_is_empty(tiny_bundle_dir):
+    assert load_bundle(tiny_bundle_dir).decode(np.zeros((0, 4))).shape == (0, 8, 8, 1)  # was (0, 8, 8, 32)
+
+
+# ------------------------------------------------------------------------- damaged bundles
+
+def test_truncated_model_is_named(bundle_copy):
+    data = (bundle_copy / "model.keras").read_bytes()
+    (bundle_copy / "model.keras").write_bytes(data[: len(data) // 2])
+    with pytest.raises(BundleError, match="model.keras in .* is damaged") as err:
+        load_bundle(bundle_copy)
+    assert one_sentence(str(err.value))
+
+
+def test_files_swapped_between_two_bundles_are_named(bundle_copy, tmp_path):
+    from tiny import train_tiny
+
+    other = train_tiny(tmp_path / "other", epochs=1, latent_dim=4, seed=1)
+    (bundle_copy / "model.keras").write_bytes((other / "model.keras").read_bytes())
+    with pytest.raises(BundleError, match="model.keras in .* is damaged"):
+        load_bundle(bundle_copy)
+    (bundle_copy / "model.keras").write_bytes((other / "model.keras").read_bytes())
+    (bundle_copy / "meta.json").write_bytes((other / "meta.json").read_bytes())  # the whole pair: consistent
+    (bundle_copy / "history.json").write_bytes((other / "history.json").read_bytes())
+    assert load_bundle(bundle_copy).meta["training"]["seed"] == 1  # checksums vouch for integrity, not origin
+
+
+@pytest.mark.parametrize("edit,fragment", [
+    (lambda m: m["files"].update({"model.keras": "0" * 64}), "model.keras in .* is damaged"),
+    (lambda m: m["files"].pop("history.json"), None),  # an unlisted file is not checked, nor read by the loader
+    (lambda m: m.pop("files"), "lists no file checksums"),
+    (lambda m: m.update(files=["model.keras"]), "meta.json: files must map file names to SHA-256 checksums"),
+    (lambda m: m["files"].update({"ghost.npz": "0" * 64}), "ghost.npz is missing"),
+])
+def test_edited_meta_checksums(bundle_copy, edit, fragment):
+    meta = json.loads((bundle_copy / "meta.json").read_text())
+    edit(meta)
+    (bundle_copy / "meta.json").write_text(json.dumps(meta))
+    if fragment is None:
+        load_bundle(bundle_copy)
+        return
+    with pytest.raises(BundleError, match=fragment) as err:
+        load_bundle(bundle_copy)
+    assert one_sentence(str(err.value))
+
+
+def test_save_bundle_keeps_to_bundles_and_empty_folders(tiny_bundle_dir, tmp_path):
+    from vae.bundle import save_bundle
+
+    model = load_bundle(tiny_bundle_dir).model
+    (tmp_path / "file").write_bytes(b"data")
+    with pytest.raises(BundleError, match="is an existing file, not a bundle folder"):
+        save_bundle(tmp_path / "file", model, {"dataset": "digits"})
+    assert (tmp_path / "file").read_bytes() == b"data"
+    (tmp_path / "empty").mkdir()
+    for target in (tmp_path / "empty", tmp_path / "empty"):  # an empty folder, then the bundle now in it
+        save_bundle(target, model, {"dataset": "digits"})
+        assert load_bundle(target).latent_dim == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file"]

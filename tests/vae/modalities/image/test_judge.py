@@ -1,4 +1,4 @@
-"""vae/judge.py: the pixel classifier that scores class sliders, on scikit-learn's 8x8 digits."""
+"""vae/modalities/image/judge.py: the pixel classifier that scores class sliders, on scikit-learn's 8x8 digits."""
 import numpy as np
 import pytest
 

@@ -58,10 +58,10 @@ def test_keeping_more_directions_than_dimensions_fixed_moves_them_least():
         assert np.linalg.norm(k @ other) >= np.linalg.norm(k @ step) - 1e-3 * abs(float(step @ v))
 
 
-def test_set_dimension_and_standardized_agree(means):
+def test_set_dimension_and_in_spreads_agree(means):
     mean, std = means.mean(0), means.std(0)
     z = explore.set_dimension(means[0], 2, -1.25, mean, std)
-    assert explore.standardized(z, mean, std)[2] == pytest.approx(-1.25, abs=1e-5)
+    assert explore.in_spreads(z, mean, std)[2] == pytest.approx(-1.25, abs=1e-5)
     np.testing.assert_array_equal(np.delete(z, 2), np.delete(means[0], 2))
 
 

@@ -1,4 +1,4 @@
-"""vae.image_input: every picture Pillow opens, damaged ones, huge ones, 16-bit ones, thin ones, wide ones."""
+"""vae/modalities/image/reader.py: every picture Pillow opens, damaged ones, huge ones, 16-bit ones, thin ones, wide ones."""
 import io
 import struct
 import warnings

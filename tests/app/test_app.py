@@ -71,7 +71,7 @@ def full(at: AppTest) -> AppTest:
 
 def dim_slider(at: AppTest, rank: int):
     """The slider of the rank-th most used latent dimension (inactive ones may be hidden)."""
-    i = int(at.session_state["_loaded"].dim_order[rank])
+    i = int(at.session_state["_loaded"].view.dim_order[rank])
     return next(s for s in at.slider if s.key == f"dim_{i}")
 
 
@@ -128,7 +128,7 @@ def test_model_card_page(env):
     classes = table[table["kind"] == "class"]
     assert len(classes) and classes["judged the target class"].between(0, 1).all()  # measured, shown
     assert classes["edit fidelity ρ"].notna().all()
-    assert any("held-out images; it never saw the VAE" in c.value for c in at.caption)
+    assert any("held-out examples; it never saw the VAE" in c.value for c in at.caption)
 
 
 # -------------------------------------------------------------------------------- sliders
@@ -137,11 +137,11 @@ def test_a_dimension_slider_moves_that_dimension_in_spreads(env):
     at = run_app({"bundle": "digits4", "sel": "5"})
     z0 = np.array(at.session_state["z"])
     loaded = at.session_state["_loaded"]
-    i = int(loaded.dim_order[1])
+    i = int(loaded.view.dim_order[1])
     dim_slider(at, 1).set_value(1.5).run()
     assert_clean(at)
     z1 = np.array(at.session_state["z"])
-    assert z1[i] == pytest.approx(loaded.latent_mean[i] + 1.5 * loaded.latent_std[i], rel=1e-5)
+    assert z1[i] == pytest.approx(loaded.view.latent_mean[i] + 1.5 * loaded.view.latent_std[i], rel=1e-5)
     np.testing.assert_allclose(np.delete(z1, i), np.delete(z0, i))  # nothing else moved
 
 
@@ -337,7 +337,11 @@ def test_interpolate_traverse_and_grid(env):
     assert interp["frames"].shape[0] == 10 and len(interp["map_path"]) == 10
     np.testing.assert_allclose(interp["z"][0], at.session_state["end_A"]["z"], atol=1e-5)
     np.testing.assert_allclose(interp["z"][-1], at.session_state["end_B"]["z"], atol=1e-5)
-    assert interp["gif"][:6] == b"GIF89a"
+    from ui.display import image
+
+    files = {name: data() for _, data, name, _ in image.strip_downloads(interp["frames"], "interpolation")}
+    assert files["interpolation.gif"][:6] == b"GIF89a" and files["interpolation.png"][:4] == b"\x89PNG"
+    assert 'src="data:image/gif;base64,R0lGODlh' in interp["animation"]  # the strip's animation beside it
 
     at.session_state["tools_tab"] = "Traverse"
     full(at)
@@ -355,12 +359,28 @@ def test_interpolate_traverse_and_grid(env):
     assert grid["picture"].shape[:2] == (15 * h, 15 * w)
 
 
-def test_an_upload_is_inverted_when_its_background_is_the_other_way_round():
-    from ui import tools
+def test_an_upload_is_inverted_when_its_background_is_the_other_way_round(monkeypatch):
+    import io
+    from types import SimpleNamespace
 
-    white, black = np.full((8, 8, 1), 255, np.uint8), np.zeros((8, 8, 1), np.uint8)
-    assert tools.background_differs(white, data_light=False) and not tools.background_differs(black, data_light=False)
-    assert tools.background_differs(black, data_light=True) and not tools.background_differs(white, data_light=True)
+    from PIL import Image
+
+    from ui import session
+    from ui.display import image
+    from vae import modalities
+
+    kept = {}
+    monkeypatch.setattr(session, "kept_value", lambda key, default=None: kept.get(key, default))
+    monkeypatch.setattr(session, "set_kept", kept.__setitem__)
+    for colour, data_light, inverted in (("white", False, True), ("black", False, False),
+                                         ("black", True, True), ("white", True, False)):
+        buf = io.BytesIO()
+        Image.new("L", (12, 12), colour).save(buf, "PNG")
+        x = modalities.get("image").read_example(buf.getvalue(), SimpleNamespace(image_shape=(8, 8, 1)),
+                                                 **image.own_example_read_options())[0]
+        x = image.own_example_adjust(x, {"invert": data_light}, new=True)
+        assert kept["upload_invert"] is inverted
+        assert (x.mean() > 127) == ((colour == "white") != inverted)
 
 
 def test_switching_bundles_starts_afresh(env):
@@ -394,12 +414,12 @@ def test_bundles_on_offer_come_from_pretrained_the_flag_and_the_environment(tmp_
 
 
 def test_a_slider_says_how_far_to_trust_it():
-    from ui.decoder import short_trust, trust
+    from ui.sliders import short_trust, trust
     from vae.precomputed import Direction
 
     pair = Direction("Sneaker -> Sandal", "class_pair", np.ones(2, np.float32), {"accuracy": 0.97},
                      {"spearman": 0.85, "reached": 0.6, "start_share": 0.02})
-    text, level = trust(pair)
+    text, level = trust(pair, "image")
     assert "60% of edited images look like Sandal" in text and "from 2%" in text and level == "good"
     one = Direction("class: Bag", "class", np.ones(2, np.float32), {"accuracy": 0.9}, {"spearman": 0.3, "reached": 0.1})
     assert "look like Bag" in trust(one)[0] and trust(one)[1] == "poor" and short_trust(one) == "ρ +0.30"
@@ -414,7 +434,7 @@ def test_a_slider_says_how_far_to_trust_it():
 
 
 def test_an_attribute_slider_label_names_its_side_effects_from_the_model_cards_source(env, tmp_path, monkeypatch):
-    from ui.decoder import side_effect, slider_label
+    from ui.sliders import side_effect, slider_label
     from vae.precomputed import Direction
 
     width = Direction("width", "attribute", np.ones(2, np.float32), {"r2": 0.9}, {"spearman": 0.95, "class_change_rate": 0.96})
@@ -445,7 +465,7 @@ def test_an_attribute_slider_label_names_its_side_effects_from_the_model_cards_s
 
 
 def trust_level(d) -> str:
-    from ui.decoder import trust
+    from ui.sliders import trust
 
     return trust(d)[1]
 
@@ -465,7 +485,7 @@ def test_percentiles_in_the_inspector_and_the_meter_read_1st_2nd_3rd(env):
     assert_clean(at)
     shown = " ".join(h.value for h in at.html)
     assert words.percentile(pcts[row]) in shown and not re.search(r"\b\d*[123]th\b", re.sub(r"\b1[123]th\b", "", shown))
-    report = loaded.off_manifold(np.array(at.session_state["z"]))
+    report = loaded.pre.off_manifold(np.array(at.session_state["z"]))
     meter = meter_html(report)  # what the pad shows beside the image
     assert words.percentile(report["percentile"]) in meter and words.measured_in(report, short=True) in meter
     assert not re.search(r"\b\d*[123]th\b", re.sub(r"\b1[123]th\b", "", meter))
