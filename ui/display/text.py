@@ -92,9 +92,14 @@ def strip_downloads(frames, stem: str) -> list[tuple]:
     return [("Sentences (.txt)", lambda: _txt(readings(f)[0] for f in frames), f"{stem}.txt", "text/plain")]
 
 
-def describe(shape) -> str:
-    """The data's shape in words: "sentence of up to 120 characters"."""
-    return f"sentence of up to {int(shape[0]) - 1} characters"
+def animation(frames, width: int) -> str:
+    """A path of sentences has no animation: the numbered list is the whole of it."""
+    return ""
+
+
+def describe(bundle) -> str:
+    """What the bundle's examples are, in words: "sentence of up to 120 characters"."""
+    return f"sentence of up to {int(bundle.input_shape[0]) - 1} characters"
 
 
 # ------------------------------------------------------------------------ a person's own sentence
@@ -113,18 +118,26 @@ def example_value(value):
     return value, "typed sentence"
 
 
-def own_example_help(shape) -> str:
-    return (f"Type a sentence of up to {int(shape[0]) - 1} plain ASCII characters: it is encoded, reconstructed "
-            "and placed on the map.")
+def own_example_help(bundle) -> str:
+    return (f"Type a sentence of up to {int(bundle.input_shape[0]) - 1} plain ASCII characters: it is encoded, "
+            "reconstructed and placed on the map.")
 
 
 def own_example_options(columns, data_options: dict, on_change) -> None:
     """A sentence has no reading options."""
 
 
-def read_own_example(source, name: str, shape, data_options: dict, new: bool) -> tuple[np.ndarray, str]:
-    """A typed sentence -> ((T,) ids, HTML of the sentence as the model reads it); raises TextInputError."""
+def own_example_read_options() -> dict:
+    return {}
+
+
+def own_example_adjust(x, data_options: dict, new: bool):
+    return x
+
+
+def own_example_preview(source, name: str, bundle) -> str:
+    """The sentence as the model reads it (whitespace normalised), literal, as HTML; raises TextInputError."""
     from vae.modalities.text import MODALITY, TextSpec
 
-    x = MODALITY.read_example(source, TextSpec(length=int(shape[0])), name)[0]
-    return x, tag(x, MIN_WIDTH, alt="your sentence", cls="upload-preview")
+    x = MODALITY.read_example(source, TextSpec(length=int(bundle.input_shape[0])), name)[0]
+    return tag(x, MIN_WIDTH, alt="your sentence", cls="upload-preview")

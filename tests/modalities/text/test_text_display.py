@@ -1,9 +1,13 @@
 """ui/display/text.py: sentences shown as literal text, readings, the homotopy list and .txt downloads."""
 import html
 
+import types
+
 import numpy as np
+import pytest
 
 from ui.display import text as show
+from vae.modalities.text import TextInputError
 from vae.modalities.text import tokenizer as tk
 
 T = 41
@@ -41,7 +45,12 @@ def test_pad_preview_and_downloads():
 def test_own_example_values():
     assert show.example_value(None) is None and show.example_value("") is None
     assert show.example_value("  ") == ("  ", "typed sentence")
-    x, preview = show.read_own_example("Hi  there", "typed sentence", (T,), {}, True)
-    assert tk.decode(x) == ["Hi there"] and "Hi there" in preview
-    assert show.describe((121,)) == "sentence of up to 120 characters"
-    assert np.asarray(x).shape == (T,)
+    bundle = types.SimpleNamespace(input_shape=(T,))
+    preview = show.own_example_preview("Hi  <b>there</b>", "typed sentence", bundle)
+    assert "Hi &lt;b&gt;there&lt;/b&gt;" in preview and "<b>" not in preview
+    with pytest.raises(TextInputError, match="empty"):
+        show.own_example_preview("   ", "typed sentence", bundle)
+    assert show.describe(bundle) == "sentence of up to 40 characters"
+    assert show.own_example_read_options() == {} and show.animation(np.zeros((2, T)), 100) == ""
+    x = np.ones(T)
+    assert show.own_example_adjust(x, {}, True) is x
