@@ -3,11 +3,13 @@
 through ui/display, this module is skipped."""
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
 
 from tiny import ROOT
+from vae.modalities.text import tokenizer
 
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -35,10 +37,11 @@ pytestmark = pytest.mark.skipif(_ready() is not None, reason=str(_ready()))
 def test_text_bundle_renders_its_sentences(monkeypatch):
     monkeypatch.delenv("VAE_BUNDLE", raising=False)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.query_params["bundle"] = "fortunes"
+    at.query_params.update({"bundle": "fortunes", "sel": "0"})
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     loaded = at.session_state["_loaded"]
-    assert loaded.bundle.modality.name == "text"
-    shown = " ".join(str(getattr(e, "proto", "")) for e in at.get("html"))
-    assert 'class="tx' in shown and "<script" not in shown
+    assert loaded.bundle.modality.name == "text" and at.session_state["sel"] == 0
+    shown = " ".join(e.proto.body for e in at.get("html"))
+    original = tokenizer.decode(loaded.pre.images[0])[0]
+    assert html.escape(original) in shown and "tx-main" in shown      # the clicked sentence, as literal text
