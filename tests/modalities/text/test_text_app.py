@@ -45,3 +45,13 @@ def test_text_bundle_renders_its_sentences(monkeypatch):
     shown = " ".join(e.proto.body for e in at.get("html"))
     original = tokenizer.decode(loaded.pre.images[0])[0]
     assert html.escape(original) in shown and "tx-main" in shown      # the clicked sentence, as literal text
+
+
+@pytest.mark.parametrize("page", ["app_pages/model_card.py", "app_pages/gallery.py"])
+def test_text_bundle_other_pages(page, monkeypatch):
+    monkeypatch.delenv("VAE_BUNDLE", raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["bundle"] = "fortunes"
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
