@@ -23,8 +23,7 @@ from vae.precompute import CPU_SECONDS, Settings, app_command, precompute  # noq
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = one_line_errors(argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                                formatter_class=argparse.ArgumentDefaultsHelpFormatter),
+    p = one_line_errors(argparse.ArgumentParser(description=__doc__.split("\n")[0]),
                         "scripts/precompute.py")
     p.add_argument("bundle", help="bundle folder written by scripts/train.py")
     add_options(p, dataclasses.fields(Settings))

@@ -30,8 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     first = argparse.ArgumentParser(add_help=False)
     first.add_argument("--modality", default="image")
     name = first.parse_known_args(argv)[0].modality
-    p = one_line_errors(argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                                formatter_class=argparse.ArgumentDefaultsHelpFormatter),
+    p = one_line_errors(argparse.ArgumentParser(description=__doc__.split("\n")[0]),
                         "scripts/train.py")
     if name not in modalities.names():
         p.error(f"--modality must be one of {', '.join(modalities.names())}, got {name[:40]}")

@@ -22,7 +22,7 @@ def add_options(group, fields, defaults_none=()) -> None:
             group.add_argument(flag, dest=f.name, action="store_true", help=f.metadata["help"])
             continue
         default = None if f.name in defaults_none else f.default
-        shown = f" (default {f.default})" if default is None and f.default is not None else ""
+        shown = f" (default: {f.default})" if f.default is not None else ""
         extra = {k: f.metadata[k] for k in ("choices", "metavar") if k in f.metadata}
         group.add_argument(flag, dest=f.name, type=_TYPES.get(str(f.type).replace(" | None", ""), str),
                            default=default, help=f.metadata["help"] + shown, **extra)
