@@ -211,3 +211,11 @@ def report(tunes: Tunes) -> str:
 if __name__ == "__main__":
     t = load_tunes(workers=int(sys.argv[1]) if len(sys.argv) > 1 else 2)
     print(report(t))
+
+
+def parse_abc(text: str) -> list:
+    """ABC text (one or more tunes) -> per tune (pitch, onset, bar steps, phase) or the reason it is skipped."""
+    from music21 import converter, stream
+    parsed = converter.parseData(text, format="abc")
+    scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
+    return [steps_of(melody_part(s)) for s in scores]

@@ -62,8 +62,8 @@ def _read_vlq(data: bytes, i: int) -> tuple[int, int]:
     raise MidiError("a length is longer than four bytes")
 
 
-def _track_notes(data: bytes) -> tuple[list, tuple | None]:
-    """(start tick, end tick, midi) of one track's notes (drums left out), and its first time signature."""
+def _track_notes(data: bytes) -> tuple[list, tuple | None, int]:
+    """(start tick, end tick, midi) of one track's notes (drums left out), its first time signature, its end."""
     i, tick, status, sounding, out, meter = 0, 0, None, {}, [], None
     while i < len(data):
         delta, i = _read_vlq(data, i)
@@ -97,7 +97,7 @@ def _track_notes(data: bytes) -> tuple[list, tuple | None]:
             sounding.setdefault(key, []).append(tick)
         elif sounding.get(key):
             out.append((sounding[key].pop(0), tick, key))
-    return out, meter
+    return out, meter, tick
 
 
 def read_midi(data: bytes) -> tuple[np.ndarray, np.ndarray, int]:
@@ -109,19 +109,20 @@ def read_midi(data: bytes) -> tuple[np.ndarray, np.ndarray, int]:
     _, fmt, ntracks, division = struct.unpack(">IHHH", data[4:14])
     if division & 0x8000 or division == 0:
         raise MidiError("its timing is in SMPTE frames, not beats")
-    i, all_notes, meter = 8 + struct.unpack(">I", data[4:8])[0], [], None
+    i, all_notes, meter, end = 8 + struct.unpack(">I", data[4:8])[0], [], None, 0
     for _ in range(ntracks):
         if data[i:i + 4] != b"MTrk":
             break
         length = struct.unpack(">I", data[i + 4:i + 8])[0]
-        got, m = _track_notes(data[i + 8:i + 8 + length])
+        got, m, last = _track_notes(data[i + 8:i + 8 + length])
         all_notes += got
+        end = max(end, last)
         meter = meter or m
         i += 8 + length
     if not all_notes:
         raise MidiError("it holds no notes")
     per_step = division / 4
-    steps = min(MAX_STEPS, int(round(max(e for _, e, _ in all_notes) / per_step)) + 1)
+    steps = min(MAX_STEPS, int(round(max([end] + [e for _, e, _ in all_notes]) / per_step)))
     pitch = np.full(steps, -1, np.int16)
     onset = np.zeros(steps, bool)
     for start, end, key in sorted(all_notes, key=lambda n: n[2]):     # higher notes drawn last win
