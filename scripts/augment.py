@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vae.errors import VAEError  # noqa: E402
 from vae.generate import REGION_KINDS, SOURCES  # noqa: E402

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vae.augment import CONDITIONS, markdown_table  # noqa: E402
 from vae.bundle import atomic_write_json  # noqa: E402

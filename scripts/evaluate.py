@@ -15,16 +15,15 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vae.errors import VAEError  # noqa: E402
 
 ROWS = [("neg_elbo", "-ELBO (nats/image)", ".2f"), ("reconstruction", "  reconstruction", ".2f"),
         ("kl", "  KL", ".2f"), ("iwae_nll", "IWAE -log p(x) bound", ".2f"), ("active_units", "active units", "d"),
-        ("knn_accuracy", "10-NN accuracy", ".4f"), ("knn_chance", "  chance (random guess)", ".4f"), ("reconstruction_mse", "reconstruction MSE", ".5f")]
+        ("knn_accuracy", "10-NN accuracy", ".4f"), ("knn_chance", "  chance (random guess)", ".4f"), ("reconstruction_mse", "reconstruction MSE", ".5f"),
+        ("reconstruction_distance", "reconstruction distance", ".5f")]
 
 
 def table(figures: dict) -> str:
@@ -56,8 +55,8 @@ def main(argv=None) -> int:
         from vae.metrics import evaluate
         meta = bundle.meta
         ds = bundle_dataset(meta, args.dataset)
-        if ds.image_shape != bundle.image_shape:
-            raise VAEError(f"The dataset's images are {ds.image_shape} but the bundle expects {bundle.image_shape}.")
+        if ds.example_shape != bundle.input_shape:
+            raise VAEError(f"The dataset's examples are {ds.example_shape} but the bundle expects {bundle.input_shape}.")
         t0 = time.perf_counter()
         figures = evaluate(bundle.model, ds.x_test, ds.y_test, ds.x_train, ds.y_train,
                            iwae_k=args.iwae_k, iwae_points=args.iwae_points, seed=args.seed)
@@ -66,7 +65,7 @@ def main(argv=None) -> int:
     except VAEError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"{bundle.name} on {ds.name} test split ({len(ds.x_test)} images)")
+    print(f"{bundle.name} on {ds.name} test split ({len(ds.x_test)} {bundle.modality.noun}s)")
     print(table(figures))
     return 0
 

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -61,7 +60,8 @@ class TutorialCVAE(keras.Model):
         return tf.sigmoid(logits) if apply_sigmoid else logits
 
     def compute_terms(self, x, labels=None):
-        from vae.model import bernoulli_nll, gaussian_kl
+        from vae.model import gaussian_kl
+        from vae.modalities.image.networks import bernoulli_nll
 
         mean, logvar = self.encode(x)
         z = mean + tf.exp(0.5 * logvar) * tf.random.normal(tf.shape(mean))

@@ -21,7 +21,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SIZE = (28, 28)
 
@@ -57,7 +56,7 @@ def child(path: str, n: int, how: str) -> dict:
     import numpy as np  # noqa: F401  loaded before the baseline
     from PIL import Image
 
-    from vae.image_input import read_upload
+    from vae.modalities.image.reader import read_upload
 
     read = (lambda raw: read_upload(raw, SIZE, 1)) if how == "now" else read_before
     small = io.BytesIO()

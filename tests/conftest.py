@@ -1,13 +1,14 @@
 """Shared fixtures: tiny bundles trained in seconds on scikit-learn's 8x8 digits."""
+import os
 import shutil
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pytest
 
-import pytest  # noqa: E402
+from tiny import ROOT, train_tiny  # noqa: F401  (ROOT: the repository)
 
-from tiny import ROOT, train_tiny  # noqa: E402,F401  (ROOT: the repository)
+# scripts and servers the tests start import this checkout's library, whatever is installed
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
 
 
 @pytest.fixture(scope="session")

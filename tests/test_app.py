@@ -33,7 +33,7 @@ SHIPPED = sorted(p for p in (ROOT / "pretrained").glob("*") if p.is_dir() and _p
 @pytest.fixture(scope="session")
 def app_bundles(tmp_path_factory) -> dict:
     """Tiny precomputed digits bundles: latent 4 (PCA, t-SNE), latent 2, and a class-conditional one."""
-    from scripts.precompute import precompute
+    from vae.precompute import precompute
 
     root = tmp_path_factory.mktemp("app_bundles")
     out = {}

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory, tiny_bundle_dir):
     """A small precomputed bundle ("fresh") and one with only an early precompute's arrays ("old")."""
-    from scripts.precompute import precompute
+    from vae.precompute import precompute
     from vae.bundle import update_bundle
 
     root = tmp_path_factory.mktemp("app_inputs")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from vae import attributes
+from vae.modalities.image import attributes
 
 
 def canvas(n=1, h=28, w=28):

@@ -26,7 +26,7 @@ benchmark = _script("augment_benchmark")
 @pytest.fixture(scope="module")
 def digits_bundle(tmp_path_factory):
     """A tiny digits bundle with precomputed encodings (for class regions)."""
-    from scripts.precompute import precompute
+    from vae.precompute import precompute
 
     path = train_tiny(tmp_path_factory.mktemp("aug") / "digits", epochs=3)
     precompute(path, split="test", progress=False, no_tsne=True, no_umap=True)

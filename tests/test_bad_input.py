@@ -193,7 +193,7 @@ SCRIPTS = ROOT / "scripts"
     ("train.py", ["--hidden-units", "65536", "--base-filters", "1024"], "weights, over the limit of 100,000,000"),
     ("evaluate.py", ["--iwae-k", "-5"], "--iwae-k and --iwae-points must be >= 0"),
     ("evaluate.py", ["--seed", "-2"], "--seed must be >= 0"),
-    ("precompute.py", ["--max-points", "0"], "--max-points must be at least 2"),
+    ("precompute.py", ["--max-points", "0"], "--max-points must be at least 10"),
     ("precompute.py", ["--perplexity", "-3"], "--perplexity must be a positive number"),
     ("precompute.py", ["--perplexity", "nan"], "--perplexity must be a positive number"),
     ("precompute.py", ["--split", "everything"], "invalid choice"),

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae.data import DEBIAN_FASHION_DIR, FASHION_CLASSES, convert_image, load_dataset, read_idx
+from vae.data import load_dataset
+from vae.modalities.image.datasets import DEBIAN_FASHION_DIR, FASHION_CLASSES, convert_image, read_idx
 from vae.errors import DataError
 
 

@@ -175,7 +175,7 @@ def good_run(tmp_path_factory):
 
 
 def _cfg(**kw):
-    base = dict(dataset="digits", latent_dim=2, batch_size=64, lr=3e-3, hidden_units=32)
+    base = dict(dataset="digits", latent_dim=2, batch_size=64, lr=3e-3, options={"hidden_units": 32})
     return TrainConfig(**{**base, **kw})
 
 

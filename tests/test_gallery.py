@@ -17,7 +17,7 @@ PAGE = "app_pages/gallery.py"
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     """A tiny precomputed digits bundle and a class-conditional one, offered to the app."""
-    from scripts.precompute import precompute
+    from vae.precompute import precompute
 
     root = tmp_path_factory.mktemp("gallery")
     paths = []

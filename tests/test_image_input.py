@@ -11,7 +11,7 @@ from PIL import Image, features
 
 from vae.data import load_dataset
 from vae.errors import ImageError
-from vae.image_input import MAX_DECODED_BYTES, _reduce, read_image, read_upload
+from vae.modalities.image.reader import MAX_DECODED_BYTES, _reduce, read_image, read_upload
 
 SIZE = (12, 12)
 
@@ -205,7 +205,7 @@ def test_large_pictures_take_turns_so_concurrent_uploads_stay_bounded(monkeypatc
     import threading
     import time
 
-    from vae import image_input
+    from vae.modalities.image import reader as image_input
 
     active, most, lock = [0], [0], threading.Lock()
     real = image_input.working_image

@@ -128,7 +128,7 @@ def _error(capsys) -> str:
 def test_keras_io_vae_imports_precomputes_and_opens_in_the_app(pair, tmp_path, monkeypatch, capsys):
     from streamlit.testing.v1 import AppTest
 
-    from scripts.precompute import precompute
+    from vae.precompute import precompute
 
     out = tmp_path / "mine"
     code = import_main(["--encoder", str(pair / "enc.keras"), "--decoder", str(pair / "dec.keras"),

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from vae.errors import VAEError
-from vae.judge import PixelJudge
+from vae.modalities.image.judge import PixelJudge
 
 
 @pytest.fixture(scope="module")

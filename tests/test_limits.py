@@ -3,8 +3,8 @@ import itertools
 
 import pytest
 
-from tiny import ROOT  # noqa: F401  (puts the repository on sys.path)
-from vae import checks, data, limits
+from vae import checks, limits
+from vae.modalities.image import datasets
 from vae.errors import VAEError
 
 
@@ -19,7 +19,7 @@ def test_the_weight_count_is_what_keras_builds():
 
 
 def test_the_copies_of_the_limits_agree():
-    assert (data.MAX_SIDE, data.MAX_CLASSES, checks.MAX_DIM) == (limits.MAX_SIDE, limits.MAX_CLASSES, limits.MAX_LATENT)
+    assert (datasets.MAX_SIDE, datasets.MAX_CLASSES, checks.MAX_DIM) == (limits.MAX_SIDE, limits.MAX_CLASSES, limits.MAX_LATENT)
 
 
 @pytest.mark.parametrize("kw,fragment", [
@@ -35,5 +35,5 @@ def test_absurd_sizes_are_refused_before_any_layer_is_built(kw, fragment):
     from vae.model import VAEConfig
 
     with pytest.raises(VAEError, match=fragment.replace("(", r"\(")) as err:
-        VAEConfig(**{"image_shape": (28, 28, 1), **kw})
+        VAEConfig.from_flat({"image_shape": (28, 28, 1), **kw})
     assert str(err.value).endswith(".") and "\n" not in str(err.value)

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from vae.errors import VAEError
-from vae.model import VAE, VAEConfig, bernoulli_nll, gaussian_kl
+from vae.modalities.image.networks import bernoulli_nll
+from vae.model import VAE, VAEConfig, gaussian_kl
 
 
 @pytest.mark.parametrize("shape,stages", [((8, 8, 1), 1), ((28, 28, 1), 2), ((64, 64, 3), 4), ((30, 30, 1), 1)])
@@ -42,7 +43,7 @@ def test_gaussian_kl_closed_form():
     (dict(conditional=True, num_classes=1), "at least 2 classes")])
 def test_config_refuses_bad_values(kwargs, fragment):
     with pytest.raises(VAEError, match=fragment):
-        VAEConfig(**kwargs)
+        VAEConfig.from_flat(kwargs)
 
 
 def test_conditional_decoder_draws_the_asked_class():

@@ -135,7 +135,7 @@ def _knn_score(z_train, y_train, z_test, y_test, k: int = 10) -> float:
 def test_small_splits_are_stratified_so_knn_on_noise_is_not_below_chance():
     """Cause of the 0.250 10-NN accuracy on a two-class folder of random images: the plain shuffle put fewer of
     the train split's majority class into the test split, so on class-free encodings k-NN scored below chance."""
-    from vae.data import _split
+    from vae.data import split_dataset as _split
     from vae.metrics import knn_chance
 
     y = np.repeat([0, 1], 10)

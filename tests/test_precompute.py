@@ -1,5 +1,5 @@
-"""scripts/precompute.py on tiny digits bundles, and loading the result with load_precomputed."""
-import importlib.util
+"""vae.precompute (and scripts/precompute.py, its command line) on tiny digits bundles, and loading the result
+with load_precomputed."""
 import json
 import os
 from pathlib import Path
@@ -16,9 +16,9 @@ from vae.precomputed import load_precomputed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 N_TEST = 270  # digits: 15% of 1,797 images
-spec = importlib.util.spec_from_file_location("precompute_script", ROOT / "scripts" / "precompute.py")
-script = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(script)
+from scripts import precompute as script  # noqa: E402  (main: the command line)
+from vae.directions import fit_directions  # noqa: E402
+from vae.precompute import precompute  # noqa: E402
 
 
 def make_bundle(path, latent_dim=4, conditional=False):
@@ -32,7 +32,7 @@ def make_bundle(path, latent_dim=4, conditional=False):
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory):
     path = make_bundle(tmp_path_factory.mktemp("bundles") / "digits")
-    timings, notes = script.precompute(path, no_umap=True, progress=False)
+    timings, notes = precompute(path, no_umap=True, progress=False)
     return path, timings, notes
 
 
@@ -122,7 +122,7 @@ def test_an_older_bundle_lists_what_it_lacks(digits, tmp_path):
 
 def test_a_2d_conditional_bundle_uses_its_own_plane(tmp_path):
     path = make_bundle(tmp_path / "flat", latent_dim=2, conditional=True)
-    timings, notes = script.precompute(path, split="train", max_points=300, no_umap=True, progress=False)
+    timings, notes = precompute(path, split="train", max_points=300, no_umap=True, progress=False)
     pre = load_precomputed(load_bundle(path))
     assert set(pre.projections) == {"pca2", "latent"} and any("2-D" in n for n in notes)
     np.testing.assert_array_equal(pre.projections["latent"].embedding, pre.mean)
@@ -155,7 +155,7 @@ def test_an_attribute_that_does_not_vary_is_skipped_with_a_note():
     rng = np.random.default_rng(0)
     mean, labels = rng.normal(size=(10, 3)).astype(np.float32), np.arange(10) % 2
     notes = []
-    directions, _ = script.fit_directions(mean, labels, {"height": np.full(10, 8.0), "width": rng.random(10)},
+    directions, _ = fit_directions(mean, labels, {"height": np.full(10, 8.0), "width": rng.random(10)},
                                           ["a", "b"], 0, False, notes)
     assert [d.name for d in directions if d.kind == "attribute"] == ["width"]
-    assert notes == ["The height direction skipped: height is the same for all 10 images."]
+    assert notes == ["The height direction skipped: height is the same for all 10 examples."]

@@ -25,7 +25,7 @@ def test_short_training_lowers_validation_loss(tiny_bundle_dir):
 
 
 def test_divergence_stops_with_a_clear_message(tmp_path):
-    cfg = TrainConfig(dataset="digits", latent_dim=2, epochs=3, lr=1e9, lr_schedule="constant", hidden_units=32,
+    cfg = TrainConfig(dataset="digits", latent_dim=2, epochs=3, lr=1e9, lr_schedule="constant", options={"hidden_units": 32},
                       jit_compile=False)
     with pytest.raises(TrainingDiverged, match="lower --lr"):
         train(cfg, tmp_path / "run", verbose=0)
@@ -67,7 +67,7 @@ def test_killed_run_resumes_from_last_completed_epoch(tmp_path):
 
 
 def test_mirrored_strategy_runs_on_cpu_and_tensorboard_logs(tmp_path):
-    cfg = TrainConfig(dataset="digits", latent_dim=2, epochs=1, hidden_units=32, strategy="mirrored")
+    cfg = TrainConfig(dataset="digits", latent_dim=2, epochs=1, options={"hidden_units": 32}, strategy="mirrored")
     model, history, info = train(cfg, tmp_path / "run", verbose=0, tensorboard=True)
     assert len(history["loss"]) == 1 and info["training"]["strategy"] == "mirrored"
     assert any((tmp_path / "run" / "tensorboard").rglob("events.out.tfevents.*"))
@@ -77,7 +77,7 @@ def test_kl_warmup_lets_more_information_into_the_latents(tmp_path):
     """With beta ramped up from 0, the first epochs penalise KL less, so the posterior carries more of it."""
     kls = {}
     for warmup in (0.0, 50.0):
-        cfg = TrainConfig(dataset="digits", latent_dim=4, epochs=2, hidden_units=32, kl_warmup=warmup)
+        cfg = TrainConfig(dataset="digits", latent_dim=4, epochs=2, options={"hidden_units": 32}, kl_warmup=warmup)
         _, history, _ = train(cfg, tmp_path / f"run{warmup}", verbose=0)
         kls[warmup] = history["val_kl"][-1]
         assert history["val_loss"][-1] == pytest.approx(history["val_reconstruction"][-1] + history["val_kl"][-1], rel=1e-4)

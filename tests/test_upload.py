@@ -14,12 +14,12 @@ pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from vae.errors import ImageError  # noqa: E402
-from vae.image_input import read_upload  # noqa: E402
+from vae.modalities.image.reader import read_upload  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def digits_bundle(tmp_path_factory):
-    from scripts.precompute import precompute
+    from vae.precompute import precompute
 
     path = train_tiny(tmp_path_factory.mktemp("upload") / "digits", epochs=2, latent_dim=2)
     precompute(path, split="test", progress=False, no_tsne=True, no_umap=True)

@@ -58,7 +58,7 @@ def test_model_card_values_read_as_text_not_json():
 
 
 def test_precompute_names_the_command_that_opens_the_bundle(tmp_path):
-    from scripts.precompute import app_command
+    from vae.precompute import app_command
 
     assert app_command(tmp_path / "mine") == f"streamlit run app.py -- --bundle {tmp_path / 'mine'}"
     shipped = Path(__file__).resolve().parent.parent / "pretrained" / "fashion_mnist"

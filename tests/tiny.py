@@ -1,12 +1,9 @@
 """Tiny bundles trained in seconds on scikit-learn's 8x8 digits, for tests (import as `from tiny import ...`)."""
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 def train_tiny(out: Path, epochs: int = 4, latent_dim: int = 4, **kw) -> Path:
@@ -14,8 +11,8 @@ def train_tiny(out: Path, epochs: int = 4, latent_dim: int = 4, **kw) -> Path:
     from vae.bundle import save_bundle
     from vae.training import TrainConfig, train
 
-    cfg = TrainConfig(dataset="digits", latent_dim=latent_dim, epochs=epochs, batch_size=64, lr=3e-3,
-                      hidden_units=64, jit_compile=False, **kw)
+    cfg = TrainConfig.from_dict({"dataset": "digits", "latent_dim": latent_dim, "epochs": epochs, "batch_size": 64,
+                                 "lr": 3e-3, "hidden_units": 64, "jit_compile": False, **kw})
     model, history, info = train(cfg, out.parent / f"run_{out.name}", verbose=0)
     save_bundle(out, model, info, history)
     return out
@@ -23,7 +20,7 @@ def train_tiny(out: Path, epochs: int = 4, latent_dim: int = 4, **kw) -> Path:
 
 def precomputed_tiny(out: Path, epochs: int = 4, **kw) -> Path:
     """A tiny bundle with its test split precomputed (PCA only: no t-SNE or UMAP), ready for the app."""
-    from scripts.precompute import precompute
+    from vae.precompute import precompute
 
     train_tiny(out, epochs=epochs, **kw)
     precompute(out, split="test", progress=False, no_tsne=True, no_umap=True)

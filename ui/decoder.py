@@ -372,7 +372,7 @@ EFFECT_SPAN = 2.0  # spreads either way, as the precomputed sliders' edit fideli
 def attribute_effects(loaded, vector) -> dict:
     """{attribute: rank correlation with the step} for the three attributes a new slider changes most
     steadily, measured on decodings (~0.2 s); {} if the bundle measured none."""
-    from vae import attributes
+    from vae.modalities.image import attributes
 
     pre, b = loaded.pre, loaded.bundle
     if not pre.attributes:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from vae import VAEError, explore, latent, render
 from vae.errors import ImageError
-from vae.image_input import read_upload
+from vae.modalities.image.reader import read_upload
 
 from . import images, map_view, session, words
 from .session import ss

@@ -292,7 +292,9 @@ def save_bundle(out, model, meta: dict, history: dict | None = None) -> Path:
             "versions": package_versions(),
             **meta,
             "model": clean.config.to_dict(),
-            "image_shape": list(clean.config.image_shape),
+            "modality": clean.config.modality,
+            "input_shape": list(clean.config.input_shape),
+            **({"image_shape": list(clean.config.input_shape)} if clean.config.modality == "image" else {}),
             "latent_dim": clean.config.latent_dim,
             "beta": clean.config.beta,
             "conditional": clean.config.conditional,
@@ -359,8 +361,20 @@ def verify_files(path: Path, meta: dict) -> None:
 # What a model.keras written by save_bundle holds: a VAE rebuilt from plain values, nothing else.
 MODEL_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 MODEL_KEYS = {"module", "class_name", "config", "registered_name", "compile_config", "build_config"}
-VAE_KEYS = {"name", "trainable", "dtype", "seed", "image_shape", "latent_dim", "beta", "conditional", "num_classes",
-            "base_filters", "hidden_units", "convs_per_stage"}
+VAE_KEYS = {"name", "trainable", "dtype", "seed", "modality", "latent_dim", "beta", "conditional", "num_classes"}
+
+
+def vae_keys(modality) -> set:
+    """What a VAE's config may hold: VAE_KEYS and the named modality's settings (an unknown modality: BundleError)."""
+    import dataclasses
+
+    from . import modalities
+
+    try:
+        m = modalities.get(modality)
+    except VAEError as exc:
+        raise BundleError(str(exc)) from None
+    return VAE_KEYS | {f.name for f in dataclasses.fields(m.spec_class)}
 MAX_CONFIG_BYTES = 1 << 16
 MAX_IMPORTED_CONFIG_BYTES = 16 << 20
 IMPORTED_CLASS = ("ImportedVAE", "vae>ImportedVAE", "vae.imported")
@@ -411,8 +425,12 @@ def check_model_archive(f: Path) -> dict:
     if config.get("class_name") != "VAE" or config.get("registered_name") != "vae>VAE" or config.get("module") != "vae.model":
         refuse(f"it holds a {str(config.get('class_name'))[:40]!r}, not this project's VAE")
     inner = config.get("config")
-    if not isinstance(inner, dict) or not set(inner) <= VAE_KEYS:
-        extra = sorted(set(inner) - VAE_KEYS)[:5] if isinstance(inner, dict) else []
+    modality = inner.get("modality", "image") if isinstance(inner, dict) else None
+    if not isinstance(modality, str):
+        refuse("its VAE config names no modality as text")
+    keys = vae_keys(modality)
+    if not isinstance(inner, dict) or not set(inner) <= keys:
+        extra = sorted(set(inner) - keys)[:5] if isinstance(inner, dict) else []
         refuse(f"its VAE config has unexpected entries {extra}")
     for key, value in inner.items():
         if key == "dtype" and isinstance(value, dict):
@@ -473,17 +491,33 @@ class Bundle:
         self._model_lock = threading.Lock()
         self._model = self._model_error = None
         spec = self.meta.get("model") if isinstance(self.meta.get("model"), dict) else {}
+        from . import modalities
+
         try:
-            self.latent_dim = int(spec["latent_dim"])
-            self.image_shape = tuple(int(v) for v in spec["image_shape"])
-            self.conditional = bool(spec.get("conditional", False))
-            num_classes = int(spec.get("num_classes") or 0)
+            self.modality = modalities.get(spec.get("modality") or self.meta.get("modality"))
+        except VAEError as exc:
+            raise BundleError(f"meta.json in {self.path}: {exc}") from None
+        try:
+            shape = self.meta.get("input_shape") or spec["image_shape"]
+            self.latent_dim, self.input_shape, self.conditional, num_classes = (
+                int(spec["latent_dim"]), tuple(int(v) for v in shape), bool(spec.get("conditional", False)),
+                int(spec.get("num_classes") or 0))
         except (KeyError, TypeError, ValueError):  # an older meta.json: the model itself says
             lazy = False
             num_classes = 0
         self.class_names = list(self.meta.get("class_names") or [str(i) for i in range(max(num_classes, 1))])
         if not lazy:
             self.load_model()
+
+    @property
+    def image_shape(self) -> tuple:
+        """The shape of one example (images: (H, W, C)); the name image code reads."""
+        return self.input_shape
+
+    @property
+    def spec(self):
+        """The modality's settings of this model (image_shape, ...), from model.keras."""
+        return self.load_model().config.spec
 
     @property
     def model_ready(self) -> bool:
@@ -524,27 +558,37 @@ class Bundle:
             raise BundleError(f"model.keras in {self.path} could not be loaded safely ({exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0][:200]}): retrain the bundle with scripts/train.py.") from exc
         cfg = model.config
-        if hasattr(self, "latent_dim") and (self.latent_dim, self.image_shape, self.conditional) != (
-                cfg.latent_dim, tuple(cfg.image_shape), cfg.conditional):
+        if hasattr(self, "latent_dim") and (self.latent_dim, self.input_shape, self.conditional) != (
+                cfg.latent_dim, tuple(cfg.input_shape), cfg.conditional):
             raise BundleError(f"meta.json in {self.path} describes a different model from model.keras (latent size, "
-                              f"image shape or conditioning): retrain the bundle with scripts/train.py.")
-        self.latent_dim, self.image_shape, self.conditional = cfg.latent_dim, tuple(cfg.image_shape), cfg.conditional
+                              f"data shape or conditioning): retrain the bundle with scripts/train.py.")
+        self.latent_dim, self.input_shape, self.conditional = cfg.latent_dim, tuple(cfg.input_shape), cfg.conditional
+        self.modality = model.modality
         if not self.meta.get("class_names"):
             self.class_names = [str(i) for i in range(max(cfg.num_classes, 1))]
 
         label_spec = tf.TensorSpec((None,), tf.int32)
         z_spec = tf.TensorSpec((None, cfg.latent_dim), tf.float32)
-        x_spec = tf.TensorSpec((None, *cfg.image_shape), tf.float32)
-        self._decode_fn = tf.function(lambda z, y: model.decode(z, y if cfg.conditional else None, apply_sigmoid=True),
+        self._decode_fn = tf.function(lambda z, y: model.generate(z, y if cfg.conditional else None),
                                       input_signature=[z_spec, label_spec])
-        self._encode_fn = tf.function(lambda x, y: model.encode(x, y if cfg.conditional else None),
-                                      input_signature=[x_spec, label_spec])
+        # encode takes the natural dtype (uint8 or float pixels, int ids): one compiled function per dtype
+        self._encoders = {}
+
+        def encoder_for(dtype):
+            if dtype not in self._encoders:
+                x_spec = tf.TensorSpec((None, *cfg.input_shape), tf.as_dtype(dtype))
+                self._encoders[dtype] = tf.function(
+                    lambda x, y: model.encode(model.modality.model_input(x), y if cfg.conditional else None),
+                    input_signature=[x_spec, label_spec])
+            return self._encoders[dtype]
+
+        self._encoder_for = encoder_for
         zero = np.zeros((1, cfg.latent_dim), np.float32)
-        self._decode_fn(zero, np.zeros(1, np.int32))  # trace once, before anyone waits on it
+        self._decoded_dtype = self._decode_fn(zero, np.zeros(1, np.int32)).dtype.as_numpy_dtype  # trace once, now
         self._model = model
 
     def __repr__(self):
-        return f"Bundle({str(self.path)!r}, latent_dim={self.latent_dim}, image_shape={self.image_shape})"
+        return f"Bundle({str(self.path)!r}, {self.modality.name}, latent_dim={self.latent_dim}, shape={self.input_shape})"
 
     @property
     def name(self) -> str:
@@ -562,28 +606,16 @@ class Bundle:
             raise VAEError(f"labels must be {n} class indices in [0, {len(self.class_names) - 1}].")
         return y.astype(np.int32)
 
-    def encode(self, images, labels=None, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior means and log-variances, each (N, d) float32."""
+    def encode(self, examples, labels=None, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior means and log-variances, each (N, d) float32, of examples in natural form (images: uint8
+        in [0, 255] or floats in [0, 1], (N, H, W, C); sequences: token ids (N, T))."""
         _check_batch_size(batch_size)
-        x = _array(images, "images")
-        if x.shape == self.image_shape:
-            x = x[None]
-        if x.ndim != 4 or x.shape[1:] != self.image_shape:
-            raise VAEError(f"images must have shape (N, {', '.join(map(str, self.image_shape))}) for this bundle, "
-                           f"got {x.shape}: resize them first (vae.data.convert_image).")
-        if x.dtype == np.uint8:
-            x = x.astype(np.float32) / 255.0
-        elif np.issubdtype(x.dtype, np.floating):
-            if x.size and (not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 1):
-                raise VAEError("float images must be finite and in [0, 1]; uint8 images in [0, 255].")
-            x = x.astype(np.float32)
-        else:
-            raise VAEError(f"images have dtype {x.dtype}: use uint8 in [0, 255] or floats in [0, 1].")
-        y = self._labels(labels, len(x))
         self.load_model()
+        x = self.modality.check_examples(_array(examples, "examples"), self.spec)
+        y = self._labels(labels, len(x))
         means, logvars = [], []
         for i in range(0, len(x), batch_size):
-            m, lv = self._encode_fn(x[i:i + batch_size], y[i:i + batch_size])
+            m, lv = self._encoder_for(x.dtype)(x[i:i + batch_size], y[i:i + batch_size])
             means.append(m.numpy())
             logvars.append(lv.numpy())
         if not means:
@@ -591,15 +623,14 @@ class Bundle:
         return np.concatenate(means), np.concatenate(logvars)
 
     def decode(self, z, labels=None, batch_size: int = 1024) -> np.ndarray:
-        """Bernoulli means of the decoder, (N, H, W, C) float32 in [0, 1]."""
+        """The decoded form of z (N, d): images (N, H, W, C) float32 in [0, 1]; sequences (N, T) greedy token ids."""
         started = time.perf_counter()
         x = self._decode(z, labels, batch_size)
         if TIMING_LOG:
             _log_timing("decode", len(x), time.perf_counter() - started)
         return x
 
-    def _decode(self, z, labels, batch_size: int) -> np.ndarray:
-        _check_batch_size(batch_size)
+    def _latents(self, z) -> np.ndarray:
         z = _array(z, "latent vectors")
         if z.dtype.kind not in "biuf":
             raise VAEError(f"latent vectors must be real numbers, got dtype {z.dtype}.")
@@ -611,14 +642,42 @@ class Bundle:
             raise VAEError(f"latent vectors must have length {self.latent_dim} for this bundle, got shape {z.shape}.")
         if not np.all(np.isfinite(z)):
             raise VAEError("latent vectors contain NaN or infinity: give finite numbers.")
+        return z
+
+    def _decode(self, z, labels, batch_size: int) -> np.ndarray:
+        _check_batch_size(batch_size)
+        z = self._latents(z)
         y = self._labels(labels, len(z))
         self.load_model()
-        if not len(z):  # the compiled decoder gives (0, H, W, filters) for an empty batch
-            return np.zeros((0, *self.image_shape), np.float32)
+        if not len(z):  # the compiled decoder gives the wrong trailing shape for an empty batch
+            return np.zeros((0, *self.input_shape), self._decoded_dtype)
         if len(z) <= batch_size:
             return self._decode_fn(z, y).numpy()
         return np.concatenate([self._decode_fn(z[i:i + batch_size], y[i:i + batch_size]).numpy()
                                for i in range(0, len(z), batch_size)])
+
+    def sample(self, z, labels=None, temperature: float = 1.0, seed: int | None = None) -> np.ndarray:
+        """Draws from p(x | z) in decoded form (sequences: sampled at `temperature`; images: the mean image)."""
+        z = self._latents(z)
+        y = self._labels(labels, len(z))
+        model = self.load_model()
+        if not np.isfinite(temperature) or temperature <= 0:
+            raise VAEError(f"temperature must be a positive number, got {temperature}.")
+        import tensorflow as tf
+
+        onehot = model._onehot(y) if self.conditional else None
+        return np.asarray(self.modality.sample(model.decoder, tf.constant(z), onehot, float(temperature), seed))
+
+    def nll(self, examples, z, labels=None, batch_size: int = 1024) -> np.ndarray:
+        """-log p(x | z) in nats per example, (N,): how well the decoder at z explains each example."""
+        model = self.load_model()
+        x = self.modality.check_examples(_array(examples, "examples"), self.spec)
+        z = self._latents(z)
+        y = self._labels(labels, len(x))
+        out = [np.asarray(model.nll(z[i:i + batch_size], model.modality.model_input(x[i:i + batch_size]),
+                                    y[i:i + batch_size] if self.conditional else None))
+               for i in range(0, len(x), batch_size)]
+        return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
 
     # precomputed arrays -------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ import keras
 from keras import ops
 
 from .errors import VAEError
-from .model import bernoulli_nll, gaussian_kl
+from .model import gaussian_kl
+from .modalities.image.networks import bernoulli_nll
 
 # Python files (os.pathsep-separated) whose layer classes are registered with
 # @keras.saving.register_keras_serializable; read by the app, precompute and evaluate.
@@ -62,6 +63,13 @@ class ImportedConfig:
         d["image_shape"], d["input_range"] = list(self.image_shape), list(self.input_range)
         return d
 
+    modality = "image"  # imported pairs are image VAEs
+    spec = property(lambda self: self)  # its own spec: image_shape, input_shape
+
+    @property
+    def input_shape(self) -> tuple:
+        return self.image_shape
+
 
 @keras.saving.register_keras_serializable(package="vae")
 class ImportedVAE(keras.Model):
@@ -75,6 +83,12 @@ class ImportedVAE(keras.Model):
         self.decoder = decoder if isinstance(decoder, keras.Model) else keras.saving.deserialize_keras_object(decoder)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
+
+    @property
+    def modality(self):
+        from . import modalities
+
+        return modalities.get("image")
 
     def get_config(self):
         return {**super().get_config(), **self.config.to_dict(),
@@ -109,6 +123,14 @@ class ImportedVAE(keras.Model):
             return p
         p = ops.clip(p, PROB_EPS, 1.0 - PROB_EPS)
         return ops.log(p) - ops.log1p(-p)  # the logits whose sigmoid is p, for the Bernoulli likelihood
+
+    def generate(self, z, labels=None):
+        """The decoder's mean image in [0, 1] (the modality seam's decoded form)."""
+        return self.decode(z, apply_sigmoid=True)
+
+    def nll(self, z, x, labels=None, training=False):
+        """-log p(x|z) per image in nats, (B,)."""
+        return bernoulli_nll(ops.convert_to_tensor(x, "float32"), self.decode(z, training=training))
 
     def call(self, inputs, training=False):
         """Reconstruction probabilities of an image batch (posterior mean decoded)."""

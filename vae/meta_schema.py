@@ -153,6 +153,9 @@ FIELDS = {
     "data_options.channels": ((lambda v: v is None or (_is_int(v) and v in (1, 3))), "must be null, 1 or 3"),
     "training": MAPPING, "model": MAPPING, **{f"model.{k}": check for k, check in MODEL_FIELDS.items()},
     "image_shape": IMAGE_SHAPE, "latent_dim": MODEL_FIELDS["latent_dim"], "beta": BETA, "conditional": BOOL,
+    "modality": TEXT, "model.modality": TEXT,
+    "input_shape": ((lambda v: isinstance(v, list) and 1 <= len(v) <= 4 and all(_is_int(s) and 1 <= s <= 10**6 for s in v)),
+                    "must be a list of 1 to 4 whole numbers from 1 to 1,000,000"),
     "files": CHECKSUMS, "metrics": MAPPING,
     "precompute": MAPPING, "precompute.split": TEXT, "precompute.n_points": _integer(0, 10**9),
     "precompute.projections": MAPPING, "precompute.attributes": MAPPING, "precompute.class_probe": MAPPING,
@@ -184,7 +187,7 @@ def validate(meta: dict, path) -> None:
             if key in entry and not ok(entry[key]):
                 _refuse(path, f"precompute.directions[{i}].{key}", f"{must}, got {_describe(entry[key])}")
     model = meta.get("model", {})
-    for key in ("image_shape", "latent_dim", "beta", "conditional"):
+    for key in ("image_shape", "latent_dim", "beta", "conditional", "modality"):
         if key in meta and key in model and meta[key] != model[key]:
             _refuse(path, key, f"({_describe(meta[key])}) disagrees with model.{key} ({_describe(model[key])})")
     num_classes, names = model.get("num_classes"), meta.get("class_names")
@@ -202,7 +205,7 @@ def check_agrees(meta: dict, model_config: dict, path) -> None:
     model = meta.get("model", {})
     if not isinstance(model_config, dict):
         return
-    for key in MODEL_FIELDS:
+    for key in (*MODEL_FIELDS, "modality"):
         if key in model and key in model_config and model[key] != model_config[key]:
             _refuse(Path(path), f"model.{key}",
                     f"is {_describe(model[key])} but model.keras holds {_describe(model_config[key])}")

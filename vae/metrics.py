@@ -10,13 +10,14 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from .model import bernoulli_nll, gaussian_kl
+from .model import gaussian_kl
 
 LOG_2PI = math.log(2.0 * math.pi)
 
 
-def _float(x: np.ndarray) -> np.ndarray:
-    return x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+def _input(model, x: np.ndarray):
+    """A natural batch in the encoder's input form (the modality decides: pixels to [0, 1], ids as they are)."""
+    return model.modality.model_input(x)
 
 
 def _batches(n: int, size: int):
@@ -25,11 +26,11 @@ def _batches(n: int, size: int):
 
 
 def negative_elbo(model, x: np.ndarray, y=None, samples: int = 1, batch_size: int = 1000, seed: int = 0) -> dict:
-    """Mean -ELBO per image in nats (closed-form KL, `samples` draws for the reconstruction term)."""
+    """Mean -ELBO per example in nats (closed-form KL, `samples` draws for the reconstruction term)."""
     tf.random.set_seed(seed)
     recon, kl = [], []
     for s in _batches(len(x), batch_size):
-        xb = tf.constant(_float(x[s]))
+        xb = _input(model, x[s])
         yb = None if y is None else tf.constant(y[s])
         r = np.mean([model.compute_terms(xb, yb)[0].numpy() for _ in range(samples)], axis=0)
         mean, logvar = model.encode(xb, yb)
@@ -44,20 +45,20 @@ def _log_normal(z, mean, logvar):
 
 
 def iwae_bound(model, x: np.ndarray, y=None, k: int = 1000, batch: int = 8, seed: int = 0) -> float:
-    """Importance-weighted bound on log p(x) (Burda et al.), mean over images, returned as -log p in nats."""
+    """Importance-weighted bound on log p(x) (Burda et al.), mean over examples, returned as -log p in nats."""
     gen = tf.random.Generator.from_seed(seed)
 
     @tf.function
-    def log_px(xb, yb):  # xb (B, H, W, C) -> (B,) log-mean-exp over k importance weights
+    def log_px(xb, yb):  # xb (B, ...) -> (B,) log-mean-exp over k importance weights
         mean, logvar = model.encode(xb, yb)                                    # (B, d)
         z = mean + tf.exp(0.5 * logvar) * gen.normal((k, *mean.shape))         # (k, B, d)
         flat = tf.reshape(z, (-1, mean.shape[1]))                              # (k*B, d)
-        logits = model.decode(flat, None if yb is None else tf.tile(yb, [k]))
-        ll = -tf.reshape(bernoulli_nll(tf.tile(xb, [k, 1, 1, 1]), logits), (k, -1))  # (k, B)
+        tiled = tf.tile(xb, [k] + [1] * (len(xb.shape) - 1))                   # (k*B, ...), k-major like flat
+        ll = -tf.reshape(model.nll(flat, tiled, None if yb is None else tf.tile(yb, [k])), (k, -1))  # (k, B)
         logw = ll + _log_normal(z, 0.0, 0.0) - _log_normal(z, mean, logvar)
         return tf.reduce_logsumexp(logw, axis=0) - math.log(k)
 
-    out = [log_px(tf.constant(_float(x[s])), None if y is None else tf.constant(y[s])).numpy()
+    out = [log_px(_input(model, x[s]), None if y is None else tf.constant(y[s])).numpy()
            for s in _batches(len(x), batch)]
     return float(-np.mean(np.concatenate(out)))
 
@@ -87,21 +88,22 @@ def knn_chance(train_labels, test_labels) -> float:
 
 
 def encode_means(model, x: np.ndarray, y=None, batch_size: int = 1000):
-    """Posterior means and log-variances (N, d) of uint8 or float images."""
+    """Posterior means and log-variances (N, d) of a natural batch (uint8 or float images; token ids)."""
     means, logvars = [], []
     for s in _batches(len(x), batch_size):
-        m, lv = model.encode(tf.constant(_float(x[s])), None if y is None else tf.constant(y[s]))
+        m, lv = model.encode(_input(model, x[s]), None if y is None else tf.constant(y[s]))
         means.append(m.numpy())
         logvars.append(lv.numpy())
     return np.concatenate(means), np.concatenate(logvars)
 
 
-def reconstruction_mse(model, x: np.ndarray, means: np.ndarray, y=None, batch_size: int = 1000) -> float:
-    """Mean squared error per pixel between images and the decoder's mean at the posterior mean."""
+def reconstruction_distance(model, x: np.ndarray, means: np.ndarray, y=None, batch_size: int = 1000) -> float:
+    """The modality's second reconstruction error (images: mean squared error per pixel; sequences: share of
+    wrong tokens) between examples and the decoded form of their posterior means, averaged."""
     err = []
     for s in _batches(len(x), batch_size):
-        probs = model.decode(tf.constant(means[s]), None if y is None else tf.constant(y[s]), apply_sigmoid=True)
-        err.append(np.mean((probs.numpy() - _float(x[s])) ** 2, axis=(1, 2, 3)))
+        decoded = model.generate(tf.constant(means[s]), None if y is None else tf.constant(y[s]))
+        err.append(model.modality.distance(x[s], np.asarray(decoded)))
     return float(np.mean(np.concatenate(err)))
 
 
@@ -120,6 +122,10 @@ def evaluate(model, x_test, y_test, x_train, y_train, iwae_k: int = 1000, iwae_p
     figures["active_units"] = active_units(test_means)
     figures["knn_accuracy"] = knn_accuracy(train_means, y_train, test_means, y_test)
     figures["knn_chance"] = knn_chance(y_train, y_test)
-    figures["reconstruction_mse"] = reconstruction_mse(model, x_test, test_means, yt)
+    distance = reconstruction_distance(model, x_test, test_means, yt)
+    if model.config.modality == "image":
+        figures["reconstruction_mse"] = distance
+    else:
+        figures["reconstruction_distance"], figures["distance_name"] = distance, model.modality.distance_name
     figures["test_points"] = int(len(x_test))
     return figures

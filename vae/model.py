@@ -1,11 +1,13 @@
-"""The Keras 3 VAE: a convolutional encoder q(z|x), a decoder p(x|z) of Bernoulli pixels, and its loss.
+"""The Keras 3 VAE, generic over the kind of data: a modality's encoder q(z|x) and decoder p(x|z),
+the reparameterisation, and the beta-weighted closed-form KL.
 
-    from vae.model import VAE, VAEConfig
-    model = VAE(**VAEConfig(image_shape=(28, 28, 1), latent_dim=16).to_dict())
+    from vae.model import VAE
+    model = VAE(image_shape=(28, 28, 1), latent_dim=16)        # images (the default modality)
+    model = VAE(modality="melody", latent_dim=32, ...)         # the modality's settings as keywords
 
-The network is built from the image shape: as many stride-2 stages as the size allows
-(28 -> 14 -> 7, 8 -> 4, 64 -> 32 -> 16 -> 8 -> 4), mirrored in the decoder.
-Saved as a native `.keras` file that loads with `safe_mode=True`: no Lambda layers, no pickle.
+The networks and the likelihood come from the modality (vae/modalities/); this class only composes them.
+Saved as a native `.keras` file that loads with `safe_mode=True`: no Lambda layers, no pickle. Its config is
+flat: modality, latent_dim, beta, conditional, num_classes and the modality's settings (older files: image).
 """
 from __future__ import annotations
 
@@ -14,138 +16,97 @@ import math
 
 import keras
 import tensorflow as tf
-from keras import layers, ops
+from keras import ops
 
-from . import limits
+from . import modalities
 from .errors import VAEError
-
-MAX_STAGES = limits.MAX_STAGES
 
 
 @dataclasses.dataclass
 class VAEConfig:
-    """Hyper-parameters of one VAE; the bundle stores them and loading rebuilds from them."""
+    """What every VAE has, whatever its data; `spec` holds the modality's own settings. The bundle stores both."""
 
-    image_shape: tuple = (28, 28, 1)
+    modality: str = modalities.DEFAULT
     latent_dim: int = 16
     beta: float = 1.0
     conditional: bool = False
     num_classes: int = 0
-    base_filters: int = 32
-    hidden_units: int = 256
-    convs_per_stage: int = 1
+    spec: object = None
 
     def __post_init__(self):
-        shape = tuple(int(s) for s in self.image_shape)
-        if len(shape) != 3 or min(shape) < 1 or shape[2] not in (1, 3):
-            raise VAEError(f"image_shape must be (height, width, 1 or 3 channels), got {self.image_shape}.")
-        self.image_shape = shape
+        m = modalities.get(self.modality)
         if int(self.latent_dim) < 1:
             raise VAEError(f"latent_dim must be at least 1, got {self.latent_dim}.")
         self.latent_dim = int(self.latent_dim)
         if not math.isfinite(float(self.beta)) or float(self.beta) < 0:
             raise VAEError(f"beta must be a finite number >= 0, got {self.beta}.")
         self.beta = float(self.beta)
-        if self.conditional and int(self.num_classes) < 2:
+        self.conditional, self.num_classes = bool(self.conditional), int(self.num_classes)
+        if self.conditional and self.num_classes < 2:
             raise VAEError("A conditional VAE needs labelled data with at least 2 classes.")
-        if int(self.base_filters) < 1 or int(self.convs_per_stage) < 1 or int(self.hidden_units) < 0:
-            raise VAEError("base_filters and convs_per_stage must be >= 1 and hidden_units >= 0.")
-        # before any layer is built: a model of 10^9 weights is refused here, not by an allocator
-        limits.check_model_size(image_shape=shape, latent_dim=self.latent_dim, conditional=bool(self.conditional),
-                                num_classes=int(self.num_classes), base_filters=int(self.base_filters),
-                                hidden_units=int(self.hidden_units), convs_per_stage=int(self.convs_per_stage))
+        if self.spec is None or isinstance(self.spec, dict):
+            self.spec = m.spec_class(**(self.spec or {}))
+        if hasattr(self.spec, "check_size"):
+            self.spec.check_size(self.latent_dim, self.label_width)
 
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["image_shape"] = list(self.image_shape)
-        return d
+    @classmethod
+    def from_flat(cls, config: dict) -> VAEConfig:
+        """From a flat dict (a model's get_config, meta.json "model"): the modality's keys go to its spec."""
+        name = config.get("modality") or modalities.DEFAULT
+        fields = {f.name for f in dataclasses.fields(modalities.get(name).spec_class)}
+        return cls(name, config.get("latent_dim", 16), config.get("beta", 1.0), config.get("conditional", False),
+                   config.get("num_classes", 0) or 0, {k: v for k, v in config.items() if k in fields})
 
     @property
-    def stages(self) -> int:
-        """Number of stride-2 stages: halve while both sides are even and stay >= 4."""
-        h, w, _ = self.image_shape
-        n = 0
-        while n < MAX_STAGES and h % 2 == 0 and w % 2 == 0 and min(h, w) // 2 >= 4:
-            h, w, n = h // 2, w // 2, n + 1
-        return n
+    def label_width(self) -> int:
+        """Width of the one-hot label the networks take: the class count when conditional, else 0."""
+        return self.num_classes if self.conditional else 0
 
-    def filters(self, stage: int) -> int:
-        return self.base_filters * 2 ** stage
+    @property
+    def input_shape(self) -> tuple:
+        return tuple(self.spec.input_shape)
 
+    def to_dict(self) -> dict:
+        return {"modality": self.modality, "latent_dim": self.latent_dim, "beta": self.beta,
+                "conditional": self.conditional, "num_classes": self.num_classes, **self.spec.to_dict()}
 
-def build_encoder(cfg: VAEConfig) -> keras.Model:
-    """Image (and one-hot label) -> posterior mean and log-variance, each (B, d)."""
-    image = keras.Input(shape=cfg.image_shape, name="image")
-    inputs = [image]
-    h = image
-    for stage in range(max(cfg.stages, 1)):
-        for k in range(cfg.convs_per_stage):
-            stride = 2 if (cfg.stages and k == 0) else 1
-            h = layers.Conv2D(cfg.filters(stage), 3, strides=stride, padding="same", activation="relu")(h)
-    h = layers.Flatten()(h)
-    if cfg.conditional:
-        label = keras.Input(shape=(cfg.num_classes,), name="label")
-        inputs.append(label)
-        h = layers.Concatenate()([h, label])
-    if cfg.hidden_units:
-        h = layers.Dense(cfg.hidden_units, activation="relu")(h)
-    # heads and logits stay float32 under a mixed-precision policy
-    mean = layers.Dense(cfg.latent_dim, name="z_mean", dtype="float32")(h)
-    logvar = layers.Dense(cfg.latent_dim, name="z_log_var", dtype="float32")(h)
-    return keras.Model(inputs, [mean, logvar], name="encoder")
-
-
-def build_decoder(cfg: VAEConfig) -> keras.Model:
-    """Latent (and one-hot label) -> pixel logits (B, H, W, C)."""
-    z = keras.Input(shape=(cfg.latent_dim,), name="z")
-    inputs = [z]
-    h = z
-    if cfg.conditional:
-        label = keras.Input(shape=(cfg.num_classes,), name="label")
-        inputs.append(label)
-        h = layers.Concatenate()([h, label])
-    if cfg.hidden_units:
-        h = layers.Dense(cfg.hidden_units, activation="relu")(h)
-    height, width, channels = cfg.image_shape
-    s = cfg.stages
-    top = cfg.filters(max(s - 1, 0))
-    h = layers.Dense((height >> s) * (width >> s) * top, activation="relu")(h)
-    h = layers.Reshape((height >> s, width >> s, top))(h)
-    for stage in reversed(range(s)):
-        h = layers.Conv2DTranspose(cfg.filters(stage), 3, strides=2, padding="same", activation="relu")(h)
-        for _ in range(cfg.convs_per_stage - 1):
-            h = layers.Conv2D(cfg.filters(stage), 3, padding="same", activation="relu")(h)
-    logits = layers.Conv2D(channels, 3, padding="same", name="logits", dtype="float32")(h)
-    return keras.Model(inputs, logits, name="decoder")
-
-
-def bernoulli_nll(x, logits):
-    """-log p(x|z) per image in nats, (B,): sigmoid cross-entropy summed over pixels."""
-    per_pixel = ops.relu(logits) - logits * x + ops.log1p(ops.exp(-ops.abs(logits)))
-    return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=1)
+    def __getattr__(self, name):  # the modality's settings read as the config's own (cfg.image_shape)
+        if name != "spec" and "spec" in self.__dict__:
+            return getattr(self.__dict__["spec"], name)
+        raise AttributeError(name)
 
 
 def gaussian_kl(mean, logvar):
-    """KL(N(mean, exp(logvar)) || N(0, I)) per image in nats, (B,), closed form."""
+    """KL(N(mean, exp(logvar)) || N(0, I)) per example in nats, (B,), closed form."""
     return -0.5 * ops.sum(1.0 + logvar - ops.square(mean) - ops.exp(logvar), axis=1)
+
+
+_KERAS_KEYS = ("name", "trainable", "dtype")
 
 
 @keras.saving.register_keras_serializable(package="vae")
 class VAE(keras.Model):
-    """Variational autoencoder with a Bernoulli decoder and a beta-weighted closed-form KL."""
+    """Variational autoencoder: the modality's networks and likelihood, a beta-weighted closed-form KL."""
 
-    def __init__(self, image_shape=(28, 28, 1), latent_dim=16, beta=1.0, conditional=False,
-                 num_classes=0, base_filters=32, hidden_units=256, convs_per_stage=1, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.config = VAEConfig(image_shape, latent_dim, beta, conditional, num_classes,
-                                base_filters, hidden_units, convs_per_stage)
-        self.encoder = build_encoder(self.config)
-        self.decoder = build_decoder(self.config)
+    def __init__(self, modality=modalities.DEFAULT, latent_dim=16, beta=1.0, conditional=False, num_classes=0,
+                 seed=None, **kwargs):
+        base = {k: kwargs.pop(k) for k in _KERAS_KEYS if k in kwargs}
+        super().__init__(**base)
+        self.config = VAEConfig.from_flat({"modality": modality, "latent_dim": latent_dim, "beta": beta,
+                                           "conditional": conditional, "num_classes": num_classes, **kwargs})
+        unknown = set(kwargs) - set(self.config.spec.to_dict())
+        if unknown:
+            raise VAEError(f"Unknown setting(s) {', '.join(sorted(unknown))} for a {self.config.modality} VAE.")
+        self.modality = modalities.get(self.config.modality)
+        cfg = self.config
+        self.encoder = self.modality.build_encoder(cfg.spec, cfg.latent_dim, cfg.label_width)
+        self.decoder = self.modality.build_decoder(cfg.spec, cfg.latent_dim, cfg.label_width)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.recon_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.kl_warmup_steps = 0  # training setting, not saved: beta ramps up from 0 over this many steps
+        self.free_bits = 0.0      # training setting, not saved: nats per dimension the KL term does not push below
         self.built = True
 
     def get_config(self):
@@ -160,36 +121,43 @@ class VAE(keras.Model):
         return [self.loss_tracker, self.recon_tracker, self.kl_tracker]
 
     def _onehot(self, labels):
-        return ops.one_hot(ops.cast(labels, "int32"), self.config.num_classes)
+        return ops.one_hot(ops.cast(labels, "int32"), self.config.num_classes) if self.config.conditional else None
 
     def encode(self, x, labels=None, training=False):
+        """Posterior mean and log-variance (B, d) of a batch in the encoder's input form (model_input)."""
         x = ops.convert_to_tensor(x)
-        inputs = [x, self._onehot(labels)] if self.config.conditional else x
-        return self.encoder(inputs, training=training)
+        onehot = self._onehot(labels)
+        return self.encoder([x, onehot] if onehot is not None else x, training=training)
 
     def reparameterize(self, mean, logvar):
         eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
         return mean + ops.exp(0.5 * logvar) * eps
 
+    def generate(self, z, labels=None):
+        """The decoded form of z: the mean image, or the greedy token sequence."""
+        return self.modality.generate(self.decoder, ops.convert_to_tensor(z), self._onehot(labels))
+
     def decode(self, z, labels=None, apply_sigmoid=False, training=False):
-        z = ops.convert_to_tensor(z)
-        inputs = [z, self._onehot(labels)] if self.config.conditional else z
-        logits = self.decoder(inputs, training=training)
+        """Images only: the decoder's pixel logits (or probabilities with apply_sigmoid)."""
+        logits = self.modality.decoder_logits(self.decoder, ops.convert_to_tensor(z), self._onehot(labels), training)
         return ops.sigmoid(logits) if apply_sigmoid else logits
 
+    def nll(self, z, x, labels=None, training=False):
+        """-log p(x|z) per example in nats, (B,); x in the encoder's input form."""
+        return self.modality.nll(self.decoder, ops.convert_to_tensor(z), ops.convert_to_tensor(x), self._onehot(labels),
+                                 training=training)
+
     def call(self, inputs, training=False):
-        """Reconstruction probabilities of a batch: inputs is an image batch or {"image", "label"}."""
+        """The decoded form of a batch's posterior means: inputs is a batch or {"x", "label"}."""
         x, labels = _unpack(inputs)
-        mean, logvar = self.encode(x, labels, training=training)
-        z = self.reparameterize(mean, logvar) if training else mean
-        return self.decode(z, labels, apply_sigmoid=True, training=training)
+        mean, _ = self.encode(x, labels, training=training)
+        return self.generate(mean, labels)
 
     def compute_terms(self, x, labels=None, training=False):
-        """Per-image reconstruction NLL and KL, each (B,), from one posterior sample."""
+        """Per-example reconstruction NLL and KL, each (B,), from one posterior sample."""
         mean, logvar = self.encode(x, labels, training=training)
         z = self.reparameterize(mean, logvar)
-        logits = self.decode(z, labels, training=training)
-        return bernoulli_nll(x, logits), gaussian_kl(mean, logvar)
+        return self.nll(z, x, labels, training=training), gaussian_kl(mean, logvar)
 
     def _update(self, recon, kl):
         loss = ops.mean(recon + self.config.beta * kl)
@@ -198,15 +166,24 @@ class VAE(keras.Model):
         self.kl_tracker.update_state(ops.mean(kl))
         return loss
 
+    def _kl_term(self, mean, logvar):
+        """The KL the optimiser sees: with free bits, each dimension's batch-mean KL below the floor costs nothing."""
+        if not self.free_bits:
+            return gaussian_kl(mean, logvar)
+        per_dim = -0.5 * (1.0 + logvar - ops.square(mean) - ops.exp(logvar))  # (B, d)
+        return ops.sum(ops.maximum(ops.mean(per_dim, axis=0), self.free_bits)) * ops.ones_like(per_dim[:, 0])
+
     def train_step(self, data):
         x, labels = _unpack(data)
         with tf.GradientTape() as tape:
-            recon, kl = self.compute_terms(x, labels, training=True)
+            mean, logvar = self.encode(x, labels, training=True)
+            recon = self.nll(self.reparameterize(mean, logvar), x, labels, training=True)
+            kl = gaussian_kl(mean, logvar)
             beta = self.config.beta
             if self.kl_warmup_steps:  # KL annealing (Bowman et al. 2016): fewer collapsed latent units
                 step = ops.cast(self.optimizer.iterations + 1, "float32")
                 beta = beta * ops.minimum(1.0, step / float(self.kl_warmup_steps))
-            loss = ops.mean(recon + beta * kl)
+            loss = ops.mean(recon + beta * self._kl_term(mean, logvar))
             # the optimizer sums gradients over replicas (tf.distribute): average them instead
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
         grads = tape.gradient(scaled, self.trainable_weights)
@@ -221,9 +198,9 @@ class VAE(keras.Model):
 
 
 def _unpack(data):
-    """A batch as (images, labels or None) from a tensor, a tuple or a {"image", "label"} dict."""
+    """A batch as (x, labels or None) from a tensor, a tuple or a {"x" (or "image"), "label"} dict."""
     if isinstance(data, dict):
-        return data["image"], data.get("label")
+        return (data["x"] if "x" in data else data["image"]), data.get("label")
     if isinstance(data, (tuple, list)):
         return data[0], (data[1] if len(data) > 1 else None)
     return data, None

@@ -47,66 +47,112 @@ class CheckpointError(VAEError):
     """A checkpoint could not be written (disk full, read-only run folder)."""
 
 
+def _opt(default, help: str, flag: str | None = None, **extra):
+    """A dataclass field that is also a command-line option (scripts/train.py builds its parser from these)."""
+    return dataclasses.field(default=default, metadata={"help": help, **({"flag": flag} if flag else {}), **extra})
+
+
 @dataclasses.dataclass
 class TrainConfig:
-    """Everything a run needs; stored in the run folder and in the bundle's meta.json."""
+    """Everything a run needs; stored in the run folder and in the bundle's meta.json. `options` holds the
+    modality's own settings (its networks' and data options, e.g. hidden_units, image_size for images)."""
 
-    dataset: str = "fashion_mnist"
-    latent_dim: int = 16
-    epochs: int = 30
-    batch_size: int = 128
-    lr: float = 2e-3
-    beta: float = 1.0
-    conditional: bool = False
-    seed: int = 0
-    base_filters: int = 32
-    hidden_units: int = 256
-    convs_per_stage: int = 1
-    val_fraction: float = 0.1
-    image_size: int | None = None   # folder datasets: resize to this square size
-    channels: int | None = None     # folder datasets: 1 (grey) or 3 (RGB); None: detect
-    max_train: int | None = None    # use only this many training images (quick runs)
-    lr_schedule: str = "cosine"     # "cosine" or "constant"
-    kl_warmup: float = 0.0          # epochs over which beta ramps up from 0 (the logged loss is the true -ELBO)
-    jit_compile: bool = False       # XLA: measured slower than oneDNN kernels on this CPU
-    strategy: str = "default"       # "default" or "mirrored" (tf.distribute.MirroredStrategy)
+    dataset: str = _opt("fashion_mnist", "dataset name or spec (each modality lists its own; images: fashion_mnist, "
+                        "mnist, digits, folder:PATH, npz:PATH)")
+    modality: str = _opt("image", "kind of data: image, melody, text, ...")
+    latent_dim: int = _opt(16, "latent dimensions")
+    epochs: int = _opt(30, "epochs in all (with --resume: the run's own unless given)")
+    batch_size: int = _opt(128, "examples per step")
+    lr: float = _opt(2e-3, "peak learning rate of Adam (with --resume: the run's own unless given)")
+    beta: float = _opt(1.0, "weight of the KL term (beta-VAE)")
+    conditional: bool = _opt(False, "condition encoder and decoder on the class label")
+    seed: int = _opt(0, "seed of the split, the initial weights and the batches")
+    val_fraction: float = _opt(0.1, "part of the training split held out for validation")
+    max_train: int | None = _opt(None, "train on the first N examples only (quick runs)")
+    lr_schedule: str = _opt("cosine", "cosine or constant (with --resume: the run's own unless given)",
+                            choices=("cosine", "constant"))
+    kl_warmup: float = _opt(0.0, "epochs over which beta ramps up from 0 (KL annealing: fewer collapsed latent units; "
+                                 "the logged loss is the true -ELBO)")
+    free_bits: float = _opt(0.0, "nats per latent dimension below which the KL is not pushed down (free bits, "
+                                 "Kingma et al. 2016); the logged loss is the true -ELBO")
+    jit_compile: bool = _opt(False, "compile training steps with XLA (measured slower than oneDNN on this CPU)", flag="--jit")
+    strategy: str = _opt("default", "mirrored: tf.distribute.MirroredStrategy over all GPUs (works on one CPU too)",
+                         choices=("default", "mirrored"))
+    options: dict = dataclasses.field(default_factory=dict, metadata={"modality": True})
 
     def __post_init__(self):
-        checks = [(self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}"),
+        from . import modalities
+
+        checks = [(isinstance(self.modality, str) and self.modality in modalities.names(),
+                   f"--modality must be one of {', '.join(modalities.names())}, got {str(self.modality)[:40]}"),
+                  (self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}"),
                   (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}"),
+                  (1 <= self.latent_dim <= limits.MAX_LATENT,
+                   f"--latent-dim must be between 1 and {limits.MAX_LATENT}, got {self.latent_dim}"),
+                  (math.isfinite(self.beta) and self.beta >= 0, f"--beta must be a finite number >= 0, got {self.beta}"),
+                  (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
                   (math.isfinite(self.lr) and self.lr > 0, f"--lr must be a positive number, got {self.lr}"),
                   (0 < self.val_fraction < 1, f"--val-fraction must be between 0 and 1, got {self.val_fraction}"),
                   (self.lr_schedule in ("cosine", "constant"), f"--lr-schedule must be cosine or constant, got {self.lr_schedule}"),
                   (self.strategy in ("default", "mirrored"), f"--strategy must be default or mirrored, got {self.strategy}"),
                   (0 <= self.kl_warmup < 1e6, f"--kl-warmup must be >= 0 epochs, got {self.kl_warmup}"),
+                  (0 <= self.free_bits < 1e3, f"--free-bits must be >= 0 nats, got {self.free_bits}"),
                   (self.max_train is None or self.max_train >= 2, f"--max-train must be at least 2, got {self.max_train}"),
-                  (self.image_size is None or 4 <= self.image_size <= limits.MAX_SIDE,
-                   f"--image-size must be between 4 and {limits.MAX_SIDE}, got {self.image_size}")]
-        # sizes first, before any data is read; the weight count is checked again once the image shape is known
-        size = limits.model_size_problem((self.image_size or 4, self.image_size or 4, self.channels or 1), self.latent_dim,
-                                         base_filters=self.base_filters, hidden_units=self.hidden_units,
-                                         convs_per_stage=self.convs_per_stage)
-        checks.append((size is None, size))
+                  (isinstance(self.options, dict), "options must be a mapping of the modality's settings")]
         for ok, message in checks:
             if not ok:
                 raise VAEError(message + ".")
+        modality = modalities.get(self.modality)
+        known = option_fields(modality)
+        unknown = sorted(set(self.options) - set(known))
+        if unknown:
+            raise VAEError(f"--{unknown[0].replace('_', '-')[:40]} is not a setting of the {self.modality} modality.")
+        # sizes first, before any data is read; the weight count is checked again once the data's shape is known
+        problem = modality.check_options(self.options, self.latent_dim)
+        if problem:
+            raise VAEError(problem + ".")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        """From a stored config; older, flat ones kept the image settings beside the others."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        known = {k: v for k, v in d.items() if k in fields}
+        options = {**{k: v for k, v in d.items() if k not in fields}, **(known.pop("options", None) or {})}
+        return cls(**known, options=options)
 
     def data_options(self) -> dict:
-        return {"image_size": self.image_size, "channels": self.channels, "seed": self.seed, "stratify": True}
+        from . import modalities
+
+        return {**modalities.get(self.modality).data_options(self.options), "seed": self.seed, "stratify": True}
 
     def model_kwargs(self, ds: Dataset) -> dict:
-        return dict(image_shape=ds.image_shape, latent_dim=self.latent_dim, beta=self.beta,
-                    conditional=self.conditional, num_classes=len(ds.class_names), base_filters=self.base_filters,
-                    hidden_units=self.hidden_units, convs_per_stage=self.convs_per_stage, seed=self.seed)
+        from . import modalities
+
+        spec = modalities.get(self.modality).spec_for(ds, self.options)
+        return dict(modality=self.modality, latent_dim=self.latent_dim, beta=self.beta, conditional=self.conditional,
+                    num_classes=len(ds.class_names), seed=self.seed, **spec.to_dict())
 
 
-def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0) -> tf.data.Dataset:
-    """uint8 images and labels -> batches of {"image": float32 [0, 1], "label": int32}."""
-    ds = tf.data.Dataset.from_tensor_slices({"image": x, "label": y.astype(np.int32)})
+def option_fields(modality) -> dict:
+    """The modality's settings a user may give: {name: dataclasses.Field} of its spec and data options."""
+    out = {}
+    for cls in (modality.spec_class, getattr(modality, "data_options_class", None)):
+        if cls is not None:
+            out.update({f.name: f for f in dataclasses.fields(cls) if "help" in f.metadata})
+    return out
+
+
+def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0,
+             modality=None) -> tf.data.Dataset:
+    """Natural arrays and labels -> batches of {"x": the encoder's input (modality.model_input), "label": int32}."""
+    from . import modalities
+
+    modality = modality or modalities.get()
+    ds = tf.data.Dataset.from_tensor_slices({"x": x, "label": y.astype(np.int32)})
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=shuffle and len(x) >= batch_size)
-    ds = ds.map(lambda d: {"image": tf.cast(d["image"], tf.float32) / 255.0, "label": d["label"]},
+    ds = ds.map(lambda d: {"x": modality.model_input(d["x"]), "label": d["label"]},
                 num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
@@ -234,21 +280,32 @@ def _config_problem(config) -> str | None:
     if not isinstance(config, dict):
         return "its config is not a JSON object"
     fields = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(config) - set(fields))
-    if unknown:
-        return f"its config has {len(unknown)} unknown setting(s), the first {json.dumps(unknown[0][:40])}"
     for name, value in config.items():
+        if name not in fields:
+            continue  # a modality's setting (older runs kept them flat): TrainConfig.from_dict checks it
         kind = fields[name].replace(" | None", "")
         ok = ((value is None and "None" in fields[name]) or
               (kind == "int" and isinstance(value, int) and not isinstance(value, bool)) or
               (kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)) or
-              (kind == "bool" and isinstance(value, bool)) or (kind == "str" and isinstance(value, str)))
+              (kind == "bool" and isinstance(value, bool)) or (kind == "str" and isinstance(value, str)) or
+              (kind == "dict" and isinstance(value, dict)))
         if not ok:
             return f"its config setting {name} is not a{'n' if kind == 'int' else ''} {kind}"
+    from . import modalities
+
+    name = config.get("modality", "image")
+    if name not in modalities.names():
+        return f"its config names an unknown modality, {json.dumps(str(name)[:40])}"
+    allowed = set(fields) | set(option_fields(modalities.get(name))) | set(config.get("options") or {})
+    unknown = sorted(set(config) - allowed)
+    if unknown:
+        return f"its config has {len(unknown)} unknown setting(s), the first {json.dumps(unknown[0][:40])}"
     try:
-        TrainConfig(**config)
+        TrainConfig.from_dict(config)
     except VAEError as exc:
         return f"its config is out of range ({str(exc).rstrip('.')})"
+    except TypeError:
+        return "its config holds a setting of the wrong type"
     return None
 
 
@@ -332,13 +389,16 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
     state = load_state(run_dir) if resume else None
     if resume and state is None:
         print(f"No checkpoint in {run_dir}: starting from scratch.")
-    ds = dataset or load_dataset(cfg.dataset, **cfg.data_options())
+    ds = dataset or load_dataset(cfg.dataset, cfg.modality, **cfg.data_options())
     x, y = ds.x_train, ds.y_train
     if cfg.max_train:
         x, y = x[:cfg.max_train], y[:cfg.max_train]
     x_tr, y_tr, x_val, y_val = split_validation(x, y, cfg.val_fraction, cfg.seed)
-    train_ds = pipeline(x_tr, y_tr, cfg.batch_size, shuffle=True, seed=cfg.seed)
-    val_ds = pipeline(x_val, y_val, 1024, shuffle=False)
+    from . import modalities
+
+    modality = modalities.get(cfg.modality)
+    train_ds = pipeline(x_tr, y_tr, cfg.batch_size, shuffle=True, seed=cfg.seed, modality=modality)
+    val_ds = pipeline(x_val, y_val, 1024, shuffle=False, modality=modality)
     steps = max(1, len(x_tr) // cfg.batch_size)
 
     strategy = tf.distribute.MirroredStrategy() if cfg.strategy == "mirrored" else tf.distribute.get_strategy()
@@ -351,6 +411,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
             optimizer = _optimizer(cfg, steps)
         model.compile(optimizer=optimizer, jit_compile=cfg.jit_compile)
         model.kl_warmup_steps = int(cfg.kl_warmup * steps)
+        model.free_bits = float(cfg.free_bits)
     history = state["history"] if state else {}
     initial_epoch = state["epoch"] if state else 0
     checkpoint = EpochCheckpoint(run_dir, cfg, history, state["best_val_loss"] if state else math.inf,
@@ -374,10 +435,47 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
                                f"the last good checkpoint is in {run_dir}; lower --lr and continue with --resume.")
     if checkpoint.best_file and (run_dir / checkpoint.best_file).is_file():
         load_weights(model, run_dir / checkpoint.best_file)
-    info = {"dataset": ds.name, "dataset_spec": dataset_spec(cfg.dataset), "source": ds.source, "class_names": ds.class_names,
+    info = {"modality": cfg.modality, "dataset": ds.name, "dataset_spec": dataset_spec(cfg.dataset), "source": ds.source, "class_names": ds.class_names,
             "splits": {"train": int(len(x_tr)), "validation": int(len(x_val)), "test": int(len(ds.x_test))},
             "skipped_files": ds.skipped, "data_options": cfg.data_options(),
             "training": {**dataclasses.asdict(cfg), "epochs_done": len(history.get("loss", [])),
                          "seconds_this_run": round(time.time() - started, 1),
                          "best_val_loss": checkpoint.best_val}}
     return model, history, info
+
+
+def run(cfg: TrainConfig, out, run_dir, resume: bool = False, restart: bool = False, given: dict | None = None,
+        evaluate: bool = True, verbose: int = 1, tensorboard: bool = False, log=print) -> dict:
+    """scripts/train.py's whole job: train (or resume) in run_dir, save the bundle at out, score it on the
+    test split. `given`: settings the user gave again on --resume (the run's own win otherwise)."""
+    from . import metrics
+    from .bundle import save_bundle, update_bundle
+
+    run_dir, out = Path(run_dir), Path(out)
+    if resume:
+        state = load_state(run_dir)
+        if state:  # the run's own settings win, except --epochs, --lr and --lr-schedule when given
+            cfg = TrainConfig.from_dict({**state["config"], **(given or {})})
+            log(f"Resuming {run_dir} after epoch {state['epoch']} of {cfg.epochs}.")
+    elif not restart:
+        try:
+            state = load_state(run_dir)
+        except VAEError:
+            state = None  # a damaged run cannot be resumed anyway: the fresh start replaces it
+        if state and state["epoch"] < state["config"].get("epochs", 0):
+            raise VAEError(f"{run_dir} holds an unfinished run (epoch {state['epoch']} of "
+                           f"{state['config']['epochs']}): continue it with --resume, or start again with --restart.")
+    model, history, info = train(cfg, run_dir, resume=resume, verbose=verbose, tensorboard=tensorboard)
+    save_bundle(out, model, info, history)
+    log(f"Saved bundle {out} ({info['training']['epochs_done']} epochs, best validation loss "
+        f"{info['training']['best_val_loss']:.2f} nats).")
+    figures = {}
+    if evaluate:
+        ds = load_dataset(cfg.dataset, cfg.modality, **cfg.data_options())
+        figures = metrics.evaluate(model, ds.x_test, ds.y_test, ds.x_train, ds.y_train, iwae_k=0, seed=cfg.seed)
+        update_bundle(out, meta_updates={"metrics": figures})
+        log(f"Test -ELBO {figures['neg_elbo']:.2f} nats (reconstruction {figures['reconstruction']:.2f}, "
+            f"KL {figures['kl']:.2f}); 10-NN accuracy {figures['knn_accuracy']:.3f} (chance {figures['knn_chance']:.3f}). "
+            f"Full figures: python scripts/evaluate.py {out}")
+    log(f"Next: python scripts/precompute.py {out}")
+    return figures

@@ -39,7 +39,7 @@ def e2e_bundle(tmp_path_factory) -> Path:
         return shipped
     sys.path.insert(0, str(ROOT / "tests"))
     from tiny import train_tiny
-    from scripts.precompute import precompute
+    from vae.precompute import precompute
 
     out = train_tiny(tmp_path_factory.mktemp("e2e") / "digits_e2e", epochs=8)
     precompute(out, split="all", no_tsne=True, no_umap=True, progress=False)

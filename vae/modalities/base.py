@@ -37,8 +37,12 @@ class Modality:
 
     name = ""                # registry key and meta.json "modality"
     noun = "example"         # one example in words: "image", "melody", "sentence"
-    spec_class = None        # dataclass of the networks' settings and the data's shape (meta.json "model" keys)
+    spec_class = None        # dataclass of the networks' settings and the data's shape (meta.json "model" keys);
+                             # instances have to_dict(), input_shape (one natural example's shape) and may have
+                             # check_size(latent_dim, num_classes), which refuses absurd sizes before building.
+                             # Fields with metadata {"help": ...} are training options (--name on the command line).
     datasets: tuple = ()     # dataset names the CLI lists (plus spec forms such as folder:PATH)
+    data_options_class = None  # dataclass of the options `load_dataset` takes from the user (fields with "help")
 
     # --- data ------------------------------------------------------------------------------------
 
@@ -49,6 +53,10 @@ class Modality:
     def data_options(self, options: dict) -> dict:
         """The subset of training options that `load_dataset` takes (stored in meta.json data_options)."""
         return {}
+
+    def check_options(self, options: dict, latent_dim: int) -> str | None:
+        """What is out of range in the user's settings, as "--option must be ..., got X", before data is read."""
+        return None
 
     def spec_for(self, dataset, options: dict):
         """The networks' settings for this data: an instance of spec_class (options: training settings)."""

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import latent
-from .errors import VAEError
+from ... import latent
+from ...errors import VAEError
 
 
 def _flat(images) -> np.ndarray:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from .errors import ImageError
+from ...errors import ImageError
 
 MAX_DECODED_BYTES = 48 << 20  # one decoded picture in Pillow's own layout (Pillow's own limit: ~180 MP x 4 bytes)
 WORK_BYTES = 4 << 20          # the reduced working copy, in its working mode

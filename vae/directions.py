@@ -1,0 +1,105 @@
+"""Latent directions a slider moves along, and how well each does what its name says (edit fidelity).
+
+    directions, probe = fit_directions(mean, labels, attributes, class_names, seed=0)
+    measure_fidelity(bundle, directions, mean, labels, probe, measure)       # attribute sliders
+    judge_info = measure_class_fidelity(bundle, directions, mean, labels, examples, judge)   # class sliders
+
+Attribute fidelity decodes points moved along a direction and measures the attribute again (the
+modality's measure); class fidelity asks an independent judge (the modality's, e.g. a pixel classifier
+that never saw the VAE) whether the decoded output looks more like the target class.
+"""
+from __future__ import annotations
+
+import numpy as np
+from tqdm import tqdm
+
+from . import latent
+from .precomputed import Direction
+
+MAX_FIT = 20000         # directions and the class probe are fitted on at most this many points
+FIDELITY_POINTS = 128   # encodings moved along each attribute direction
+FIDELITY_STEPS = 9
+FIDELITY_SPAN = 2.0     # in standard deviations of the encodings along the direction (the sliders' effect too)
+MAX_PAIR_CLASSES = 20   # class-to-class directions only up to this many classes (n^2 of them)
+
+
+def fit_directions(mean, labels, attributes, class_names, seed, progress=False, notes: list | None = None,
+                   noun: str = "example"):
+    """Class (one-versus-rest), class-to-class and attribute directions, plus a linear class probe.
+
+    An attribute that does not vary over these points has no direction: skipped, with a note."""
+    pick = np.arange(len(mean))
+    if len(mean) > MAX_FIT:
+        pick = np.random.default_rng(seed).choice(len(mean), MAX_FIT, replace=False)
+    z, y = mean[pick], labels[pick]
+    classes = [c for c in range(len(class_names)) if (y == c).sum() >= 2]
+    directions, probe = [], {}
+    if len(classes) >= 2:
+        keep = np.isin(y, classes)
+        clf = latent.linear_classifier(z[keep], y[keep], seed)
+        train, test = latent.split_holdout(int(keep.sum()), 0.2, seed)
+        held = latent.linear_classifier(z[keep][train], y[keep][train], seed)
+        coef = np.zeros((len(class_names), z.shape[1]), np.float32)
+        intercept = np.full(len(class_names), -1e9, np.float32)  # classes never seen are never predicted
+        coef[clf.classes_], intercept[clf.classes_] = clf.coef_, clf.intercept_
+        probe = {"coef": coef, "intercept": intercept,
+                 "accuracy": float(np.mean(held.predict(z[keep][test]) == y[keep][test])), "held_out": int(len(test))}
+        for c in tqdm(classes, desc="class directions", disable=not progress):
+            v, fit = latent.class_direction(z, y, c, seed=seed)
+            directions.append(Direction(f"class: {class_names[c]}", "class", v, {**fit, "target": int(c)}, {}))
+        pairs = [(a, b) for a in classes for b in classes if a < b] if len(classes) <= MAX_PAIR_CLASSES else []
+        for a, b in tqdm(pairs, desc="class-to-class directions", disable=not progress):
+            v, fit = latent.class_direction(z, y, b, other=a, seed=seed)  # points from a towards b
+            directions.append(Direction(f"{class_names[a]} -> {class_names[b]}", "class_pair", v,
+                                        {**fit, "source": int(a), "target": int(b)}, {}))
+            directions.append(Direction(f"{class_names[b]} -> {class_names[a]}", "class_pair", -v,
+                                        {**fit, "source": int(b), "target": int(a)}, {}))
+    for name, values in attributes.items():
+        if not np.ptp(values[pick]) > 0:
+            (notes if notes is not None else []).append(
+                f"The {name} direction skipped: {name} is the same for all {len(pick)} {noun}s.")
+            continue
+        v, fit = latent.attribute_direction(z, values[pick], seed=seed)
+        directions.append(Direction(name, "attribute", v, fit, {}))
+    return directions, probe
+
+
+def measure_fidelity(bundle, directions, mean, labels, probe, measure, seed=0, progress=False) -> None:
+    """Fill each attribute direction's fidelity; measure(decoded) -> {name: (N,)} is the modality's."""
+    predict = (lambda m: (m @ probe["coef"].T + probe["intercept"]).argmax(1)) if probe else None
+    for direction in tqdm([x for x in directions if x.kind == "attribute"], desc="edit fidelity", disable=not progress):
+        span = FIDELITY_SPAN * float(np.std(mean @ direction.vector))
+        direction.fidelity = latent.edit_fidelity(
+            bundle.decode, lambda xs, n=direction.name: measure(xs)[n], mean, direction.vector, span, FIDELITY_STEPS,
+            FIDELITY_POINTS, encode=lambda xs, *y: bundle.encode(xs, *y)[0], probe=predict,
+            labels=labels if bundle.conditional else None, seed=seed)
+
+
+def measure_class_fidelity(bundle, directions, mean, labels, examples, judge, seed=0, progress=False) -> dict:
+    """Fill each class direction's fidelity, judged by the modality's judge (fitted here on the examples).
+
+    "class: X" moves points of the other classes, "A -> B" points of class A, FIDELITY_SPAN spreads
+    either way; spearman is the rank correlation of the step with the judge's probability of the
+    target class, reached the share of points the judge calls the target class at +span.
+    Returns the judge's description (stored in meta.json)."""
+    chosen = [d for d in directions if d.kind in ("class", "class_pair") and "target" in d.fit]
+    if not chosen:
+        return {}
+    pick = np.arange(len(examples))
+    if len(examples) > MAX_FIT:
+        pick = np.sort(np.random.default_rng(seed).choice(len(examples), MAX_FIT, replace=False))
+    judge.fit(examples[pick], labels[pick])
+    info = {"judge": judge.description, "accuracy": judge.accuracy, "held_out": judge.held_out,
+            "fitted_on": int(len(pick) - judge.held_out)}
+    for direction in tqdm(chosen, desc="class edit fidelity", disable=not progress):
+        target = direction.fit["target"]
+        start = labels == direction.fit["source"] if "source" in direction.fit else labels != target
+        if not start.any():
+            continue
+        span = FIDELITY_SPAN * float(np.std(mean @ direction.vector))
+        direction.fidelity = latent.edit_fidelity(
+            bundle.decode, lambda xs, t=target: judge.proba(xs, t), mean[start], direction.vector, span,
+            FIDELITY_STEPS, FIDELITY_POINTS, encode=lambda xs, *y: xs, probe=judge.predict,
+            labels=labels[start] if bundle.conditional else None, seed=seed, target=target)
+        direction.fidelity["judge_accuracy"] = judge.accuracy
+    return info
