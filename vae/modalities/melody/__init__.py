@@ -99,6 +99,15 @@ class MelodyModality(Modality):
             labels += [k] * len(got)
         return tune_list, np.array(labels, np.int32), [f.stem for f in files]
 
+    def check_options(self, options: dict, latent_dim: int) -> str | None:
+        for k in ("embed", "encoder_units", "decoder_units"):
+            v = options.get(k)
+            if v is not None and not (isinstance(v, int) and 1 <= v <= networks.MAX_SIZE):
+                return f"--{k.replace('_', '-')} must be a whole number from 1 to {networks.MAX_SIZE}, got {v}"
+        if options.get("decoder") not in (None, *networks.DECODERS):
+            return f"--decoder must be one of {', '.join(networks.DECODERS)}, got {str(options['decoder'])[:40]}"
+        return None
+
     def spec_for(self, dataset, options: dict) -> MelodySpec:
         keys = ("embed", "encoder_units", "decoder_units", "decoder")
         return MelodySpec(steps=int(dataset.x_train.shape[1]), vocab=T.VOCAB,
@@ -121,6 +130,11 @@ class MelodyModality(Modality):
         from keras import ops
         return ops.cast(z, "float32") if onehot is None else ops.concatenate(
             [ops.cast(z, "float32"), ops.cast(onehot, "float32")], axis=-1)
+
+    def decoder_logits(self, decoder, z, onehot=None, training: bool = False):
+        """Logits (B, T, V) along the decoder's own greedy path (a sequence has no single mean to show)."""
+        zc = self._z(z, onehot)
+        return decoder([zc, decoder.greedy(zc)], training=training)
 
     def nll(self, decoder, z, x, onehot=None, training: bool = False):
         return networks.token_nll(decoder([self._z(z, onehot), x], training=training), x)
