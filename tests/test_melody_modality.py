@@ -74,9 +74,9 @@ def test_spec_networks_and_likelihood(melody, abc_dir):
     assert nll.shape == (3,) and np.all(nll > 0)
     # an untrained decoder is close to uniform: about T * log V nats
     np.testing.assert_allclose(nll, T.STEPS * np.log(T.VOCAB), rtol=0.1)
-    out = melody.generate(dec, mean, onehot)
+    out = np.asarray(melody.generate(dec, mean, onehot))
     assert out.shape == (3, T.STEPS) and out.dtype == np.int32
-    s1, s2 = (melody.sample(dec, mean, onehot, temperature=1.0, seed=5) for _ in range(2))
+    s1, s2 = (np.asarray(melody.sample(dec, mean, onehot, temperature=1.0, seed=5)) for _ in range(2))
     np.testing.assert_array_equal(s1, s2)
     np.testing.assert_array_equal(melody.sample(dec, mean, onehot, temperature=0), out)
 

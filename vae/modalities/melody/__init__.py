@@ -140,13 +140,13 @@ class MelodyModality(Modality):
         return networks.token_nll(decoder([self._z(z, onehot), x], training=training), x)
 
     def generate(self, decoder, z, onehot=None):
-        return np.asarray(decoder.greedy(self._z(z, onehot)))
+        return decoder.greedy(self._z(z, onehot))     # a tensor: callers may run inside tf.function
 
     def sample(self, decoder, z, onehot=None, temperature: float = 1.0, seed=None):
         if temperature <= 0:
             return self.generate(decoder, z, onehot)
         seed = np.random.default_rng().integers(2 ** 31) if seed is None else seed
-        return np.asarray(decoder.draw(self._z(z, onehot), float(temperature), int(seed)))
+        return decoder.draw(self._z(z, onehot), float(temperature), int(seed))
 
     def check_examples(self, x, spec) -> np.ndarray:
         spec = _spec(spec)

@@ -1,9 +1,12 @@
 """A standalone training loop for the melody networks (free bits, KL warm-up, transposition augmentation).
 
-    nice -n 5 python -m vae.modalities.melody.fit OUT --minutes 35 --latent 32     # writes OUT/*.weights.h5
+    nice -n 5 python -m vae.modalities.melody.fit RUN --minutes 35 --latent 32     # writes RUN/*.weights.h5
+    python -m vae.modalities.melody.fit RUN --minutes 0 --bundle pretrained/folk_melodies   # RUN's weights as a bundle
 
-It trains exactly the encoder and decoder the modality builds, so the weights load into a VAE built
-through the modality seam (`VAE.encoder.load_weights`, `VAE.decoder.load_weights`).
+It trains exactly the encoder and decoder the modality builds, so the weights load into the generic VAE
+built through the modality seam; --bundle saves that VAE with vae.bundle.save_bundle and scores it with
+vae.metrics.evaluate, as scripts/train.py does. (The generic trainer has no augmentation hook yet: this
+loop transposes every batch by a random shift.)
 """
 from __future__ import annotations
 
@@ -28,8 +31,55 @@ def main(argv=None):
     ap.add_argument("--decoder", default="autoregressive")
     ap.add_argument("--units", type=int, default=256)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--bundle", help="save RUN's weights as a bundle here")
     a = ap.parse_args(argv)
+    if a.minutes > 0:
+        fit(a)
+    if a.bundle:
+        save_as_bundle(Path(a.out), Path(a.bundle))
 
+
+def train_config(args: dict):
+    from ...training import TrainConfig
+    return TrainConfig(dataset=args["dataset"], modality="melody", latent_dim=args["latent"], epochs=1,
+                       batch_size=args["batch"], lr=args["lr"], seed=args["seed"], free_bits=args["free_bits"],
+                       options={"encoder_units": args["units"], "decoder_units": args["units"],
+                                "decoder": args["decoder"]})
+
+
+def save_as_bundle(run: Path, out: Path) -> dict:
+    """RUN's weights in a VAE built by the generic code, saved as a bundle and scored on the test split."""
+    import dataclasses
+
+    from ... import metrics
+    from ...bundle import save_bundle, update_bundle
+    from ...data import dataset_spec
+    from ...model import VAE
+    from . import MODALITY
+
+    record = json.loads((run / "fit.json").read_text())
+    cfg = train_config(record["args"])
+    ds = MODALITY.load_dataset(cfg.dataset, seed=cfg.seed)
+    model = VAE(**cfg.model_kwargs(ds))
+    model.encoder.load_weights(run / "encoder.weights.h5")
+    model.decoder.load_weights(run / "decoder.weights.h5")
+    log = record["log"]
+    info = {"modality": "melody", "dataset": ds.name, "dataset_spec": dataset_spec(cfg.dataset), "source": ds.source,
+            "class_names": ds.class_names, "splits": {"train": len(ds.x_train), "validation": 0, "test": len(ds.x_test)},
+            "skipped_files": ds.skipped, "data_options": cfg.data_options(),
+            "training": {**dataclasses.asdict(cfg), "trainer": "vae.modalities.melody.fit", "fit": record["args"],
+                         "steps": log[-1]["step"] if log else 0, "minutes": log[-1]["min"] if log else 0,
+                         "best_val_loss": float("nan")}}
+    history = {"loss": [r["nll"] + r["kl"] for r in log], "reconstruction": [r["nll"] for r in log],
+               "kl": [r["kl"] for r in log]}
+    save_bundle(out, model, info, history)
+    figures = metrics.evaluate(model, ds.x_test, ds.y_test, ds.x_train, ds.y_train, iwae_k=0, seed=cfg.seed)
+    update_bundle(out, meta_updates={"metrics": figures})
+    print(json.dumps({k: v for k, v in figures.items() if isinstance(v, (int, float, str))}, indent=1))
+    return figures
+
+
+def fit(a):
     import keras
     import tensorflow as tf
 
