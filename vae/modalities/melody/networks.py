@@ -105,6 +105,7 @@ class MelodyDecoder(keras.Model):
             self.lstm = layers.Bidirectional(layers.LSTM(self.units, return_sequences=True), name="bilstm")
         self.out = layers.Dense(self.vocab, name="logits", dtype="float32")
         self._build_all()
+        self.built = True
 
     def _build_all(self):
         z = ops.zeros((1, self.width))
