@@ -25,6 +25,8 @@ CSS = """
 .mel-cell span { max-width: 140px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 </style>
 """
+NOUN = "melody"
+UPLOAD_TYPES = ["mid", "midi", "abc", "txt"]
 SMALL_RATE = 8000      # the sound of a cell in a row: a quarter of the bytes, still clear for a melody
 
 
@@ -70,15 +72,21 @@ def medley(frames) -> np.ndarray:
     return np.asarray(frames).reshape(-1).astype(np.int32)
 
 
-def strip(frames, width: int) -> str:
+def strip(frames, width: int, alt: str = "", cls: str = "") -> str:
     """A sequence (interpolation, traversal) as one piano roll of all frames and one medley player."""
     frames = np.asarray(frames)
     tokens = medley(frames)
     cell = max(2, int(width) * max(len(frames), 1) // len(tokens))
     png = pianoroll.piano_roll_png(tokens, cell * len(tokens))
-    return (f'<div class="mel strip"><img class="roll" src="{_uri(png, "image/png")}" alt="medley" '
+    return (f'<div class="mel strip {html.escape(cls)}"><img class="roll" src="{_uri(png, "image/png")}" '
+            f'alt="{html.escape(alt or "medley")}" '
             f'style="width: 100%; max-width: {cell * len(tokens)}px; height: auto">'
             f'<audio controls preload="none" src="{wav_uri(tokens, SMALL_RATE * 2)}"></audio></div>')
+
+
+def animation(frames, width: int) -> str:
+    """A sequence is already played by the strip's medley: nothing more to animate."""
+    return ""
 
 
 def pad_preview(x) -> dict:
@@ -101,15 +109,52 @@ def strip_downloads(frames, stem: str) -> list:
             ("Piano rolls GIF", lambda: pianoroll.rolls_gif(frames), f"{stem}.gif", "image/gif")]
 
 
-def own_example_input(key: str, noun: str = "melody"):
-    """A MIDI/ABC file uploader and an ABC text box; (bytes or text, name) or None."""
+def describe(bundle) -> str:
+    """What the bundle's examples are, in words, for the model card."""
+    steps = tuple(getattr(bundle, "input_shape", (32,)))[0]
+    return f"melody of {steps} sixteenth notes ({steps // 16} bars of 4/4)"
+
+
+def own_example_help(bundle) -> str:
+    return ("Upload a MIDI file (1 MB at most) or an ABC tune, or paste ABC below: every two-bar stretch of it "
+            "(2/4, 4/4 or 2/2) is encoded, reconstructed and placed on the map; where notes overlap the highest "
+            "is the melody.")
+
+
+def own_example_input(key: str, noun: str = NOUN, **widget):
+    """A MIDI/ABC uploader and an ABC text box; (bytes or text, name) or None."""
     import streamlit as st
 
-    up = st.file_uploader(f"Your own {noun}: a MIDI or ABC file", type=["mid", "midi", "abc", "txt"], key=f"{key}_file")
+    chosen = example_value(st.file_uploader(f"Your {noun}: a MIDI or ABC file", type=UPLOAD_TYPES, key=key, **widget))
     text = st.text_area("…or paste a tune in ABC notation", key=f"{key}_abc", height=110,
                         placeholder="X:1\nM:4/4\nL:1/8\nK:G\nGABc d2 e2 | d2 B2 G4 |]")
-    if up is not None:
-        return up.getvalue(), up.name
-    if text and text.strip():
+    if chosen is None and text and text.strip():
         return text, "pasted ABC"
-    return None
+    return chosen
+
+
+def example_value(value):
+    """The uploader's value as (raw bytes, file name cut to 80 characters), or None."""
+    if value is None:
+        return None
+    return value.getvalue(), str(value.name)[:80]
+
+
+def own_example_options(columns, data_options: dict, on_change) -> None:
+    """A melody has no reading options."""
+
+
+def own_example_read_options() -> dict:
+    return {}
+
+
+def own_example_adjust(x, data_options: dict, new: bool):
+    return x
+
+
+def own_example_preview(source, name: str, bundle) -> str:
+    """The first two bars as read, as a piano roll with its sound; raises the reader's one-sentence error."""
+    windows = bundle.modality.read_example(source, bundle.spec, name=name)
+    return (tag(windows[0], 200, alt="your melody") +
+            f'<div class="px-caption">your melody: {len(windows)} two-bar stretch{"es" if len(windows) > 1 else ""}'
+            '</div>')
