@@ -21,7 +21,7 @@ def main() -> None:
              st.Page("app_pages/model_card.py", title="Model card", icon=":material/description:", url_path="model-card"),
              st.Page("app_pages/gallery.py", title="Gallery", icon=":material/grid_view:", url_path="gallery")]
     nav = st.navigation(pages, position="top")
-    if ctx["choice"] is None or (ctx["loaded"] is None and nav.url_path != "model-card"):
+    if ctx.choice is None or (ctx.loaded is None and nav.url_path != "model-card"):
         return  # the picker explained what is wrong; the model card can still show a bundle without maps
     nav.run()
 

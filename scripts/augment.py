@@ -36,6 +36,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    try:
+        return run(args)
+    except VAEError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def run(args) -> int:
     from vae import load_bundle
     from vae.export import record, write_dataset
     from vae.generate import bundle_regions, draw
@@ -54,8 +62,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except VAEError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    sys.exit(main())

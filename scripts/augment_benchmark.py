@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from vae.augment import CONDITIONS, markdown_table  # noqa: E402
-from vae.bundle import atomic_write_json  # noqa: E402
+from vae.files import atomic_write_json  # noqa: E402
 from vae.errors import VAEError  # noqa: E402
 
 KS = (10, 50, 100, 500, 6000)
@@ -52,11 +52,21 @@ def read_rows(path: Path) -> list[dict]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    try:
+        return run(args, argv)
+    except VAEError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def run(args, argv=None) -> int:
+    """The benchmark itself; argv None: the command line is recorded with the results."""
     rows = read_rows(args.out)
     if args.table:
         print(markdown_table(rows, args.seeds))
         return 0
-    from vae.bundle import load_bundle, package_versions
+    from vae.bundle import load_bundle
+    from vae.store import package_versions
     from vae.data import load_dataset
 
     bundle = load_bundle(args.bundle)
@@ -83,8 +93,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except VAEError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    sys.exit(main())

@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 # the big map's figure, whichever chart (2-D or 3-D) shows it (a kept chart out of sight is hidden); null if none
 _STATE = """() => {
@@ -135,9 +134,8 @@ def main(argv=None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    import helpers as h
+    from scripts import browser as h
 
-    sys.path.insert(0, str(ROOT))
     bundle = Path(args.bundle).resolve()
     with __import__("numpy").load(bundle / "projections.npz", allow_pickle=False) as z:
         projections = [n for n in ("pca2", "pca3", "tsne", "umap", "latent") if f"{n}.embedding" in z.files]

@@ -153,18 +153,18 @@ def _bench_loading(path: Path) -> dict:
 
 def bench_meter(bundle_path: str) -> dict:
     """The off-manifold meter, once per drag step: the app's KD-tree against a brute-force pass over all encodings."""
-    from vae import latent, load_bundle
+    from vae import load_bundle, manifold
     from vae.precomputed import load_precomputed
 
     pre = load_precomputed(load_bundle(bundle_path, lazy=True))
     t0 = time.perf_counter()
-    ref = latent.manifold_reference(pre.mean, k=5, sample=1000)
+    ref = manifold.manifold_reference(pre.mean, k=5, sample=1000)
     build_ms = (time.perf_counter() - t0) * 1000
     brute = {key: val for key, val in ref.items() if key != "tree"}  # same numbers, no tree
     z = pre.mean[0] + 0.1
     out = {"points": int(len(pre.mean)), "reference_build_ms": round(build_ms, 1),
-           "kdtree_ms": round(_median_ms(lambda: latent.off_manifold(z, pre.mean, 5, reference=ref), 300), 3),
-           "brute_force_ms": round(_median_ms(lambda: latent.off_manifold(z, pre.mean, 5, reference=brute), 50), 3)}
+           "kdtree_ms": round(_median_ms(lambda: manifold.off_manifold(z, pre.mean, 5, reference=ref), 300), 3),
+           "brute_force_ms": round(_median_ms(lambda: manifold.off_manifold(z, pre.mean, 5, reference=brute), 50), 3)}
     out["speed-up"] = round(out["brute_force_ms"] / out["kdtree_ms"], 1)
     print(f"\nOff-manifold meter on {out['points']:,} encodings ({machine()}): KD-tree {out['kdtree_ms']} ms, "
           f"brute force {out['brute_force_ms']} ms ({out['speed-up']}x); reference built in {out['reference_build_ms']} ms")
@@ -178,7 +178,7 @@ def bench_meter_typical(bundle_path: str, draws: int = 2000, held_out: float = 0
     dimensions (the meter before), and in decoded pixels (k-NN among the encodings' decodings)."""
     import numpy as np
 
-    from vae import latent, load_bundle
+    from vae import latent, load_bundle, manifold
     from vae.precomputed import load_precomputed
 
     pre = load_precomputed(load_bundle(bundle_path, lazy=True))
@@ -188,7 +188,7 @@ def bench_meter_typical(bundle_path: str, draws: int = 2000, held_out: float = 0
            "held_out_points": int(len(held)), "prior_draws": draws, "rates": {}}
     d = pre.mean.shape[1]
     spaces = [(f"{name} ({len(dims)} of {d})", pre.mean[rest][:, dims], pre.mean[held][:, dims], prior[:, dims])
-              for name, dims in (("active dimensions", latent.active_dimensions(pre.kl_per_dim)),
+              for name, dims in (("active dimensions", manifold.active_dimensions(pre.kl_per_dim)),
                                  ("all dimensions", np.arange(d)))]
     if decoded:  # the same question asked of the decodings (pixels in [0, 1]): slower, needs the model
         bundle = load_bundle(bundle_path)
@@ -198,10 +198,10 @@ def bench_meter_typical(bundle_path: str, draws: int = 2000, held_out: float = 0
                                    for s in range(0, len(z), 500)]).astype(np.float32)  # (M, H*W*C) in [0, 1]
         spaces.append(("decoded images (pixels)", pixels(pre.mean[rest]), pixels(pre.mean[held]), pixels(prior)))
     for name, ref_points, held_points, prior_points in spaces:
-        ref = latent.manifold_reference(ref_points, k=5, sample=1000, seed=seed)
+        ref = manifold.manifold_reference(ref_points, k=5, sample=1000, seed=seed)
         rates = {}
         for what, z in (("held-out encodings", held_points), ("prior draws", prior_points)):
-            verdict = latent.off_manifold(z, None, reference=ref)["verdict"]
+            verdict = manifold.off_manifold(z, None, reference=ref)["verdict"]
             rates[what] = {v: round(float(np.mean(verdict == v)), 3) for v in ("typical", "unusual", "far off")}
         out["rates"][name] = rates
     print(f"\nOff-manifold meter verdicts, {bundle_path} ({machine()}): reference {len(rest):,} encodings, "
@@ -216,7 +216,7 @@ def bench_meter_typical(bundle_path: str, draws: int = 2000, held_out: float = 0
 def _bench_tsne(means) -> dict:
     """openTSNE (FFT, shared exact neighbour graph) against scikit-learn's Barnes-Hut TSNE, same points,
     with the share of each point's 10 nearest latent neighbours that stay among its 10 nearest on the map."""
-    from vae.projection import TSNEProjection, knn_graph
+    from vae.embeddings import TSNEProjection, knn_graph
 
     result = {"points": int(len(means))}
     truth = knn_graph(means, 10)[0]
@@ -261,10 +261,9 @@ st.image(np.random.default_rng(0).random((28, 28)), width=224)
 
 
 def _browser_tools():
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
-    import helpers  # the e2e tests' server and page helpers
+    from scripts import browser  # the e2e tests' server and page helpers
 
-    return helpers
+    return browser
 
 
 def _minimal_page() -> Path:
@@ -327,7 +326,7 @@ def bench_compare(other: str, bundle: str, big_bundle: str | None, repeats: int 
                 out[f"{name}_page_s"].append(_page_drawn_s(h, browser, script, (bundle,)))
         for _ in range(2):
             for name, script in apps.items():
-                with h.streamlit_server(script, bundles=(drag_bundle,)) as url:
+                with h.streamlit_server(script, bundles=(drag_bundle,), env=h.TIMING) as url:
                     page = _open_explorer(h, browser, url)
                     bench_drag(h, page, 1.0)  # warm-up
                     out[f"{name}_drag"].append(bench_drag(h, page, drag_seconds))
@@ -457,7 +456,7 @@ def bench_browser(bundle: str, repeats: int = 3, drag_seconds: float = 5.0, big_
     with sync_playwright() as p:
         browser = h.launch(p)
         out["page_load"] = bench_page_load(h, browser, bundle, repeats)
-        with h.streamlit_server(bundles=(bundle,)) as url:
+        with h.streamlit_server(bundles=(bundle,), env=h.TIMING) as url:
             page = _open_explorer(h, browser, url)
             bench_drag(h, page, 1.0)  # warm-up: first traces, first paints
             out["drag"] = bench_drag(h, page, drag_seconds)
@@ -466,7 +465,7 @@ def bench_browser(bundle: str, repeats: int = 3, drag_seconds: float = 5.0, big_
             out["map_zoom"] = bench_map_zoom(h, page, 6)
             page.close()
         if big_bundle:
-            with h.streamlit_server(bundles=(big_bundle,)) as url:
+            with h.streamlit_server(bundles=(big_bundle,), env=h.TIMING) as url:
                 t0 = time.perf_counter()
                 page = _open_explorer(h, browser, url)
                 big = {"bundle": big_bundle, "first_page_s": time.perf_counter() - t0}
@@ -508,7 +507,7 @@ def _print_browser(out: dict) -> None:
 
 # memory: resident size on a big bundle, and no growth over reruns or sessions ------------------
 # The server's VmRSS while one browser session drags the pad and releases sliders (each a rerun of
-# the decoder's fragments, counted by the decodes in VAE_TIMING_LOG), then while sessions come and go.
+# the decoder's fragments, counted by the decodes in the timing log, VAE_DEBUG=timing:FILE), then while sessions come and go.
 
 def bench_leak(bundle: str, reruns: int = 1000, sessions: int = 20) -> dict:
     """RSS after the first page, then every 100 reruns up to `reruns`, then after `sessions` sessions opened

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     if args.seed < 0:
         p.error(f"--seed must be >= 0, got {args.seed}")
     from vae import load_bundle
-    from vae.bundle import update_bundle
+    from vae.store import update_bundle
     from vae.data import bundle_dataset
 
     try:

@@ -11,7 +11,7 @@ then releases a dimension slider. Recorded per level:
   server's log; timeouts: an interaction the app had not finished 30 s later;
 - browser latency: pad point sent -> decoded image painted (the pad's own performance.now() log),
   and slider release -> new image (timed here); pad images shown per second of dragging;
-- server decode latency: Bundle.decode timings from VAE_TIMING_LOG;
+- server decode latency: Bundle.decode timings, recorded with VAE_DEBUG=timing:FILE (vae/debug.py);
 - the server's resident memory (VmRSS) before, at its peak and after the level.
 
 Then every session moves to a point of its own; once all have moved, each must still show its own
@@ -35,9 +35,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from helpers import CHROMIUM, CHROMIUM_ARGS, FIND_DECODED, READY, free_port  # noqa: E402
+from scripts.browser import CHROMIUM, CHROMIUM_ARGS, FIND_DECODED, READY, ROOT, free_port
 
 IDLE_TIMEOUT_MS = 30_000
 PAD_HOST = ".st-key-pad [data-testid=stBidiComponentIsolated]"
@@ -52,7 +50,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path, self.timing_path = workdir / "streamlit.log", workdir / "decode_times.log"
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "VAE_TIMING_LOG": str(self.timing_path)}
+        # the pad's timing log in each page and Bundle.decode's times in timing_path (vae/debug.py)
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "VAE_DEBUG": f"timing:{self.timing_path}"}
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--", "--bundle", str(bundle)]
@@ -186,7 +185,7 @@ class Session:
         sliders = self.page.locator("[data-testid=stSlider]").filter(has_text="KL")
         if not await sliders.count():
             return
-        # the thumb: the element Streamlit's slider centres with translate(-50%, ...), as in tests/e2e/helpers.py
+        # the thumb: the element Streamlit's slider centres with translate(-50%, ...), as in scripts/browser.py
         thumb = sliders.nth(rng.randrange(min(4, await sliders.count()))).locator("div[style*='translate(-50%']").first
         try:
             await thumb.scroll_into_view_if_needed(timeout=5_000)

@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from vae import modalities  # noqa: E402
 from vae.cli import add_options, given, one_line_errors  # noqa: E402
 from vae.errors import VAEError  # noqa: E402
-from vae.training import TrainConfig, option_fields  # noqa: E402  (TensorFlow loads on first use)
+from vae.train_config import TrainConfig, option_fields  # noqa: E402  (no TensorFlow: settings checked first)
 
 RESUMABLE = ("epochs", "lr", "lr_schedule")  # with --resume: the run's own value unless given
 
@@ -61,7 +61,7 @@ def config_from(args, name: str) -> TrainConfig:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from vae.bundle import check_out
+    from vae.store import check_out
     from vae.training import run
 
     out = Path(args.out or Path("pretrained") / args.config.dataset.split(":")[-1].rstrip("/").split("/")[-1])

@@ -1,7 +1,6 @@
 """Bad input, each answered by one sentence (VAEError, or `error: ...` from a script), never a traceback.
-Complements test_data.py, test_bundle.py and test_training.py, which hold the first cases."""
+Complements tests/vae/test_data.py, test_bundle.py and test_training.py, which hold the first cases."""
 import io
-import json
 import os
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tiny import ROOT
-from vae import BundleError, DataError, VAEError, load_bundle
+from vae import DataError, VAEError, load_bundle
 from vae.bundle import update_bundle
 from vae.data import load_dataset
 
@@ -94,70 +93,7 @@ def test_a_single_class_is_fine_unconditional_and_refused_conditional(tmp_path):
         VAE(image_shape=ds.image_shape, latent_dim=2, conditional=True, num_classes=len(ds.class_names))
 
 
-# -------------------------------------------------------------------------------- encode/decode
-
-@pytest.mark.parametrize("images", [np.zeros((2, 8, 8, 3), np.uint8), np.zeros((2, 8, 8), np.uint8),
-                                    np.zeros((1, 2, 8, 8, 1), np.uint8), [[1, 2], [3]], "an image",
-                                    np.zeros((2, 8, 8, 1), object)])
-def test_encode_refuses_images_of_another_shape(tiny_bundle_dir, images):
-    with pytest.raises(VAEError) as err:
-        load_bundle(tiny_bundle_dir).encode(images)
-    assert one_sentence(str(err.value))
-
-
-@pytest.mark.parametrize("z", [np.full((1, 4), 1e39), ["a", "b", "c", "d"], [[0, 0], [0]], np.zeros(4, complex),
-                               np.zeros((2, 2, 4))])
-def test_decode_refuses_what_is_not_a_latent_vector(tiny_bundle_dir, z):
-    with pytest.raises(VAEError) as err:
-        load_bundle(tiny_bundle_dir).decode(z)
-    assert one_sentence(str(err.value))
-
-
-def test_decode_of_an_empty_batch_is_empty(tiny_bundle_dir):
-    assert load_bundle(tiny_bundle_dir).decode(np.zeros((0, 4))).shape == (0, 8, 8, 1)  # was (0, 8, 8, 32)
-
-
-# ------------------------------------------------------------------------- damaged bundles
-
-def test_truncated_model_is_named(bundle_copy):
-    data = (bundle_copy / "model.keras").read_bytes()
-    (bundle_copy / "model.keras").write_bytes(data[: len(data) // 2])
-    with pytest.raises(BundleError, match="model.keras in .* is damaged") as err:
-        load_bundle(bundle_copy)
-    assert one_sentence(str(err.value))
-
-
-def test_files_swapped_between_two_bundles_are_named(bundle_copy, tmp_path):
-    from tiny import train_tiny
-
-    other = train_tiny(tmp_path / "other", epochs=1, latent_dim=4, seed=1)
-    (bundle_copy / "model.keras").write_bytes((other / "model.keras").read_bytes())
-    with pytest.raises(BundleError, match="model.keras in .* is damaged"):
-        load_bundle(bundle_copy)
-    (bundle_copy / "model.keras").write_bytes((other / "model.keras").read_bytes())
-    (bundle_copy / "meta.json").write_bytes((other / "meta.json").read_bytes())  # the whole pair: consistent
-    (bundle_copy / "history.json").write_bytes((other / "history.json").read_bytes())
-    assert load_bundle(bundle_copy).meta["training"]["seed"] == 1  # checksums vouch for integrity, not origin
-
-
-@pytest.mark.parametrize("edit,fragment", [
-    (lambda m: m["files"].update({"model.keras": "0" * 64}), "model.keras in .* is damaged"),
-    (lambda m: m["files"].pop("history.json"), None),  # an unlisted file is not checked, nor read by the loader
-    (lambda m: m.pop("files"), "lists no file checksums"),
-    (lambda m: m.update(files=["model.keras"]), "meta.json: files must map file names to SHA-256 checksums"),
-    (lambda m: m["files"].update({"ghost.npz": "0" * 64}), "ghost.npz is missing"),
-])
-def test_edited_meta_checksums(bundle_copy, edit, fragment):
-    meta = json.loads((bundle_copy / "meta.json").read_text())
-    edit(meta)
-    (bundle_copy / "meta.json").write_text(json.dumps(meta))
-    if fragment is None:
-        load_bundle(bundle_copy)
-        return
-    with pytest.raises(BundleError, match=fragment) as err:
-        load_bundle(bundle_copy)
-    assert one_sentence(str(err.value))
-
+# ------------------------------------------------------------------------- older bundles
 
 def test_a_bundle_from_an_older_version_says_what_is_missing(bundle_copy):
     """Only encodings' means and labels (an early precompute): the rest is listed, with the command."""
@@ -248,18 +184,3 @@ def test_out_naming_a_file_or_a_folder_of_other_files_is_refused_before_training
     assert code == 1 and err.startswith(f"error: {out} is ") and one_sentence(err) and "choose a new" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no .notes.txt.old-*, no run folder
     assert (out / "thesis.tex" if kind == "folder_of_files" else out).read_text() in ("my notes", "chapter 1")
-
-
-def test_save_bundle_keeps_to_bundles_and_empty_folders(tiny_bundle_dir, tmp_path):
-    from vae.bundle import save_bundle
-
-    model = load_bundle(tiny_bundle_dir).model
-    (tmp_path / "file").write_bytes(b"data")
-    with pytest.raises(BundleError, match="is an existing file, not a bundle folder"):
-        save_bundle(tmp_path / "file", model, {"dataset": "digits"})
-    assert (tmp_path / "file").read_bytes() == b"data"
-    (tmp_path / "empty").mkdir()
-    for target in (tmp_path / "empty", tmp_path / "empty"):  # an empty folder, then the bundle now in it
-        save_bundle(target, model, {"dataset": "digits"})
-        assert load_bundle(target).latent_dim == 4
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file"]

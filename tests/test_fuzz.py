@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from vae import VAEError, explore, latent, load_bundle
+from vae import VAEError, explore, latent, load_bundle, manifold
 from vae.projection import IdentityProjection, NeighbourhoodMap, PCAProjection
 
 D = 4  # the tiny bundle's latent size
@@ -155,7 +155,7 @@ def test_nearest_and_off_manifold(z, means, k):
     if out is not None:
         idx, dist = out
         assert idx.shape == dist.shape and (dist >= 0).all() | ~np.isfinite(dist).all()
-    report = works_or_vae_error(latent.off_manifold, z, means, k)
+    report = works_or_vae_error(manifold.off_manifold, z, means, k)
     if report is not None and finite_in(z, means):
         assert np.isfinite(np.asarray(report["ratio"], np.float64)).all()
 
@@ -201,7 +201,7 @@ def test_dimension_slider(z, dim, target, mean, std):
     out = works_or_vae_error(explore.set_dimension, z, dim, target, mean, std)
     if out is not None and finite_in(z, target, mean, std):
         assert np.isfinite(out).all()
-    works_or_vae_error(explore.standardized, z, mean, std)
+    works_or_vae_error(explore.in_spreads, z, mean, std)
 
 
 @FUZZ

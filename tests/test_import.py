@@ -169,7 +169,7 @@ def test_keras_io_vae_imports_precomputes_and_opens_in_the_app(pair, tmp_path, m
     shown_recon = np.asarray(Image.open(io.BytesIO(base64.b64decode(found.group(1)))), np.float32) / 255.0
     np.testing.assert_allclose(shown_recon.reshape(8, 8, 1), b.decode(pre_mean[sel])[0], atol=1 / 255 + 1e-6)
     z = at.session_state["z"]
-    shown = at.session_state["_now"]["image"]  # the decoder view's image at the current point
+    shown = at.session_state["_now"]["x"]  # the decoder view's image at the current point
     assert shown.shape == (8, 8, 1) and 0.0 <= shown.min() and shown.max() <= 1.0
     np.testing.assert_allclose(shown, b.decode(z)[0], atol=1e-6)
     assert len([s for s in at.slider if (s.key or "").startswith("dim_")]) == LATENT

@@ -182,7 +182,9 @@ def test_streamlit_config_binds_to_localhost_and_sends_nothing():
 
 def test_bundle_files_are_readable_by_other_users(tiny_bundle_dir):
     """mkstemp/mkdtemp make 0600/0700; a bundle is for an app that may run as another user."""
-    umask = bundle_mod._umask()
+    from vae.files import umask as read_umask
+
+    umask = read_umask()
     assert tiny_bundle_dir.stat().st_mode & 0o777 == 0o777 & ~umask
     for f in tiny_bundle_dir.iterdir():
         assert f.stat().st_mode & 0o777 == 0o666 & ~umask, f.name

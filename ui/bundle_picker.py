@@ -9,26 +9,27 @@ from __future__ import annotations
 import streamlit as st
 
 from vae import BundleError
+from vae.errors import PrecomputeError
 
 from . import bundles, session
-from .session import ss
+from .state import Context, state
 
 
 def _on_pick() -> None:
-    ss.pop("loaded_path", None)  # the next run resets the per-bundle state
+    state.forget("loaded_path")  # the next run resets the per-bundle state
 
 
 def retry(choice) -> None:
     """The "Try again" button: forget the cached failure (or the bundle whose model failed) and reload."""
     bundles.forget(choice)
-    ss.pop("loaded_path", None)
+    state.forget("loaded_path")
 
 
-def choose() -> dict:
-    """Resolve the bundle for this run: {"choice", "loaded", "bundle", "error"} (stored as ss._ctx)."""
+def choose() -> Context:
+    """Resolve the bundle for this run (stored as state.ctx for the pages)."""
     choices = bundles.discover()
-    ctx = {"choices": choices, "choice": None, "loaded": None, "bundle": None, "error": None}
-    ss._ctx = ctx
+    ctx = Context(choices)
+    state.ctx = ctx
     session.init_defaults()
     session.restore_widgets()
     if not choices:
@@ -37,36 +38,36 @@ def choose() -> dict:
         st.code("python scripts/train.py --dataset fashion_mnist --out pretrained/fashion_mnist\n"
                 "python scripts/precompute.py pretrained/fashion_mnist\nstreamlit run app.py", language="bash")
         return ctx
-    if "_url_read" not in ss:  # first run of this session: the URL may choose
-        ss._url_read = True
-        ss._url_params = session.read_url(choices)
-        first = ss._url_params.get("choice") or bundles.default_choice(choices)
-        ss.bundle_pick = first.name
+    if not state.has("_url_read"):  # first run of this session: the URL may choose
+        state.url_read = True
+        state.url_params = session.read_url(choices)
+        first = state.url_params.get("choice") or bundles.default_choice(choices)
+        state.bundle_pick = first.name
     names = [c.name for c in choices]
-    if ss.get("bundle_pick") not in names:
-        ss.bundle_pick = bundles.default_choice(choices).name
+    if state.bundle_pick not in names:
+        state.bundle_pick = bundles.default_choice(choices).name
     with st.sidebar:
         st.markdown("### :material/explore: Latent explorer")
         st.selectbox("Bundle", names, key="bundle_pick", on_change=_on_pick,
                      format_func=lambda n: n + (" (--bundle)" if bundles.find(choices, n).extra else ""),
                      help="A trained VAE with its precomputed maps: pretrained/ and any folder given with "
                           "`streamlit run app.py -- --bundle PATH` or VAE_BUNDLE.")
-    choice = bundles.find(choices, ss.bundle_pick)
-    ctx["choice"] = choice
+    choice = bundles.find(choices, state.bundle_pick)
+    ctx.choice = choice
     slot = _warm_browser() if bundles.is_loading(choice) else None
     try:
         loaded = bundles.load(choice)
     except BundleError as exc:
-        ctx["error"], ctx["bundle"] = exc, getattr(exc, "bundle", None)
+        ctx.error, ctx.bundle = exc, exc.bundle
         _explain(choice, choices, exc)
         return ctx
     finally:
         if slot is not None:
             slot.empty()
-    ctx["loaded"], ctx["bundle"] = loaded, loaded.bundle
-    ss._loaded = loaded
-    if ss.get("loaded_path") != str(choice.path):
-        params = ss.pop("_url_params", None) or {}
+    ctx.loaded, ctx.bundle = loaded, loaded.bundle
+    state.loaded = loaded
+    if state.loaded_path != str(choice.path):
+        params, state.url_params = state.url_params or {}, None
         if params and (params.get("choice") is None or params["choice"].path == choice.path):
             session.apply_url(loaded, params)  # the link's view, on the bundle it named (or the default)
         else:
@@ -100,7 +101,7 @@ def _explain(choice, choices, exc: BundleError) -> None:
     others = [c.name for c in choices if c.name != choice.name]
     st.title(f"Bundle “{choice.name}” cannot be shown")
     st.error(str(exc), icon=":material/error:")
-    if "precompute" in str(exc).lower() and getattr(exc, "bundle", None) is not None:
+    if isinstance(exc, PrecomputeError) and exc.bundle is not None:
         st.markdown("Run this once, then press **Try again** (the model card works already):")
         st.code(bundles.precompute_command(choice), language="bash")
     st.button("Try again", on_click=retry, args=(choice,))

@@ -15,17 +15,18 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
-from vae import BundleError, explore, latent, load_bundle
+from vae import BundleError, load_bundle
 from vae.bundle import PRECOMPUTE_HINT
+from vae.view import METER_K, ExplorerView
+
+from . import map_view
 
 _log = st.logger.get_logger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED = ROOT / "pretrained"
 PREFERRED = ("fashion_mnist", "fashion_mnist_2d")  # the default when no bundle is asked for
-METER_K = 5  # neighbours the off-manifold meter averages over
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,25 +94,16 @@ def find(choices: list[Choice], name) -> Choice | None:
 
 @dataclasses.dataclass
 class Loaded:
-    """A bundle with its precomputed arrays and what the app derives from them once."""
+    """A bundle with its precomputed arrays and what the explorer derives from them once (vae.view)."""
 
     choice: Choice
     bundle: object
     pre: object
-    latent_mean: np.ndarray   # (d,) mean of the encodings: the sliders' zero
-    latent_std: np.ndarray    # (d,) their spread: the sliders' unit
-    dim_order: np.ndarray     # latent dimensions, most used (highest KL) first
-    bounds: dict              # projection name -> (x0, x1, y0, y1) with a margin
-    reference: dict           # what is typical among the encodings (active dimensions), for the off-manifold meter
-    scales: dict              # direction name -> {"center", "spread"}: the zero and unit of its slider
+    view: ExplorerView
 
     @property
     def name(self) -> str:
         return self.choice.name
-
-    def off_manifold(self, z) -> dict:
-        """How far z is from the encodings (vae.latent.off_manifold against the reference built at load)."""
-        return latent.off_manifold(z, self.pre.mean, METER_K, reference=self.reference)
 
 
 _preloads: dict[str, concurrent.futures.Future] = {}
@@ -150,6 +142,17 @@ def preload(choice: Choice) -> None:
     threading.Thread(target=work, name=f"preload {choice.name}", daemon=True).start()
 
 
+def limit_tensorflow_threads(intra: int = 1, inter: int = 1) -> None:
+    """One thread per decode: a single 28x28 decode gains nothing from more, and sessions run side by side."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+    except RuntimeError:
+        pass  # TensorFlow already initialised its thread pools: keep them
+
+
 def load_model(loaded: Loaded) -> None:
     """Wait until the bundle's model is ready, loading it in this thread if nobody else is.
 
@@ -157,8 +160,6 @@ def load_model(loaded: Loaded) -> None:
     Raises BundleError (one sentence, with what to do) if the model cannot be loaded."""
     if loaded.bundle.model_ready:
         return
-    from .runtime import limit_tensorflow_threads
-
     limit_tensorflow_threads()
     t0 = time.perf_counter()
     loaded.bundle.load_model()
@@ -174,11 +175,10 @@ def _load_model_quietly(loaded: Loaded) -> None:
 
 def warm(loaded: Loaded) -> None:
     """Build what the first page of a bundle needs: its map figure, the pad's backdrop, the meter's reference."""
-    from . import map_view, session
-
-    proj = session.default_projection(loaded.pre)
+    proj = map_view.default_projection(loaded.pre)
     map_view.figure(loaded, proj, map_view.CLASS)
     map_view.pad_background(loaded, proj)
+    loaded.pre.off_manifold(loaded.pre.mean[0], METER_K)  # builds the meter's reference once
 
 
 @st.cache_resource(show_spinner="Loading the precomputed maps...", max_entries=8)
@@ -203,20 +203,7 @@ def _build(path: str) -> Loaded | BundleError:
     except BundleError as exc:
         exc.bundle = bundle  # the model card can still show the metadata
         return exc
-    mean = pre.mean.mean(0).astype(np.float32)
-    std = np.where(pre.latent_std > 1e-6, pre.latent_std, 1.0).astype(np.float32)
-    kl = np.nan_to_num(pre.kl_per_dim, nan=0.0)
-    vectors = [d.vector for d in pre.directions]
-    scales = dict(zip([d.name for d in pre.directions], explore.direction_scales(pre.mean, vectors))) if vectors else {}
-    bounds = {}
-    for name, proj in pre.projections.items():
-        e = proj.embedding[:, :2]
-        lo, hi = np.nanmin(e, 0), np.nanmax(e, 0)
-        pad = 0.06 * (hi - lo) + 1e-6
-        bounds[name] = (float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1]))
-    reference = latent.manifold_reference(pre.mean, k=METER_K, sample=1000, dims=latent.active_dimensions(kl))
-    return Loaded(Choice(Path(path).name, Path(path)), bundle, pre, mean, std,
-                  np.argsort(-kl, kind="stable"), bounds, reference, scales)
+    return Loaded(Choice(Path(path).name, Path(path)), bundle, pre, ExplorerView.from_precomputed(pre))
 
 
 def load(choice: Choice) -> Loaded:

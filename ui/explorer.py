@@ -6,38 +6,38 @@ import streamlit as st
 
 from vae import BundleError
 
-from . import bundle_picker, bundles, decoder, images, inspector, map_update, map_view, session, tools, words
-from .session import ss
+from . import bundle_picker, bundles, decoder, display, inspector, map_update, map_view, session, sliders, style, tools, words
+from .state import Fragment, state
 
 
 def _on_map_select() -> None:
-    loaded = ss._loaded
-    rows, area = map_view.selected_rows(ss.get("map"))
+    loaded = state.loaded
+    rows, area = map_view.selected_rows(state.widget(map_view.chart_key(2)))
     if area or len(rows) > 1:
-        ss.lasso = rows
-        session.rerun("controls")
+        state.lasso = rows
+        session.rerun(Fragment.CONTROLS)
     elif len(rows) == 1:
         session.select(loaded, rows[0])
-        ss.clear_sel = ss.get("clear_sel", 0) + 1  # used: the map does not stay faded around it
-        session.rerun("live", "actions", "controls", "inspector")
+        state.clear_sel = state.clear_sel + 1  # used: the map does not stay faded around it
+        session.rerun(Fragment.LIVE, Fragment.ACTIONS, Fragment.CONTROLS, Fragment.INSPECTOR)
     else:
-        ss.lasso = []
-        session.rerun("controls")
+        state.lasso = []
+        session.rerun(Fragment.CONTROLS)
 
 
 def _on_projection() -> None:
-    ss.pad_rev = ss.get("pad_rev", 0) + 1  # the pad's handle moves to where the point lies on the new map
-    if ss.get("interp"):  # its drawn path belongs to the old map
-        proj = ss._loaded.pre.projections[ss.proj_pick]
-        ss.interp["map_path"] = proj.transform(ss.interp["z"]).tolist()
-    if ss.get("upload") and "z" in ss.upload:
-        p = ss._loaded.pre.projections[ss.proj_pick].transform(ss.upload["z"][None])[0]
-        ss.marks_extra = [map_view.mark(p, "your image")]
-    session.rerun("map", "live", "tools")  # the new map, the pad on its plane, the grid tab; not the whole page
+    state.pad_rev = state.pad_rev + 1  # the pad's handle moves to where the point lies on the new map
+    if state.interp:  # its drawn path belongs to the old map
+        proj = state.loaded.pre.projections[state.proj_pick]
+        state.interp["map_path"] = proj.transform(state.interp["z"]).tolist()
+    if state.upload and state.has("z").upload:
+        p = state.loaded.pre.projections[state.proj_pick].transform(state.upload["z"][None])[0]
+        state.marks_extra = [map_view.mark(p, f"your {display.for_bundle(state.loaded).NOUN}")]
+    session.rerun(Fragment.MAP, Fragment.LIVE, Fragment.TOOLS)  # the new map, the pad on its plane, the grid tab; not the whole page
 
 
 def _on_colour() -> None:
-    session.rerun("map")  # only the map changes
+    session.rerun(Fragment.MAP)  # only the map changes
 
 
 def _chart_args(dims: int) -> dict:
@@ -48,12 +48,12 @@ def _chart_args(dims: int) -> dict:
                 config={**map_view.CHART_CONFIG, "scrollZoom": True})
 
 
-@st.fragment(key="map")
+@st.fragment(key=Fragment.MAP)
 def map_panel() -> None:
     """The big map: a projection or colour change reruns this alone (and the pad), not the page."""
-    loaded = ss._loaded
+    loaded = state.loaded
     pre = loaded.pre
-    name, colour = ss.proj_pick, ss.colour_pick
+    name, colour = state.proj_pick, state.colour_pick
     proj = pre.projections[name]
     dims = proj.dims
     n = len(pre.labels)
@@ -88,18 +88,19 @@ def map_panel() -> None:
 def sidebar(loaded) -> None:
     pre = loaded.pre
     names = list(pre.projections)
-    if ss.get("proj_pick") not in names:
-        ss.proj_pick = session.default_projection(pre)
+    if state.proj_pick not in names:
+        state.proj_pick = map_view.default_projection(pre)
     options = map_view.colour_options(pre)
-    if ss.get("colour_pick") not in options:
-        ss.colour_pick = map_view.CLASS
+    if state.colour_pick not in options:
+        state.colour_pick = map_view.CLASS
     with st.sidebar:
         st.radio("Map", names, key="proj_pick", format_func=map_view.projection_title, on_change=_on_projection,
                  persist_state="session",
                  help="How the latent space is laid flat. PCA is linear with an exact inverse; t-SNE and UMAP keep "
                       "neighbours together, and map back to latent space approximately.")
         st.selectbox("Colour by", options, key="colour_pick", persist_state="session", on_change=_on_colour,
-                     help="Class, a measured attribute of each image, or the reconstruction error (nats).")
+                     help=f"Class, a measured attribute of each {display.for_bundle(loaded).NOUN}, or the "
+                          "reconstruction error (nats).")
         b = loaded.bundle
         st.caption(f"{b.meta.get('dataset', '?')} · latent {b.latent_dim} · β {b.meta.get('beta', 1)} · "
                    f"{'class-conditional · ' if b.conditional else ''}{len(pre.labels):,} points")
@@ -128,14 +129,13 @@ def _model_ready(loaded, column) -> bool:
 
 
 def page() -> None:
-    ctx = ss.get("_ctx")
-    if ctx is None or ctx.get("loaded") is None:
+    loaded = state.ctx.loaded if state.ctx else None
+    if loaded is None:
         return  # app.py already explained why
-    loaded = ctx["loaded"]
     sidebar(loaded)
     for note in session.pop_notices():
         st.warning(note, icon=":material/link_off:")
-    st.html(images.CSS)
+    st.html(style.CSS + display.for_bundle(loaded).CSS)
     left, right = st.columns([1.2, 1], gap="medium")
     with left:
         map_panel()  # sent now: the browser draws the map while the model may still be loading
@@ -146,5 +146,5 @@ def page() -> None:
     with right:
         decoder.live()
         decoder.actions()
-        decoder.controls()
+        sliders.controls()
     tools.panel()  # the last panel: it writes the address, as the map and the decoder do on their own reruns

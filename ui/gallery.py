@@ -12,16 +12,16 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from vae import BundleError, VAEError, export, generate, render
+from vae import BundleError, VAEError, export, generate
 
-from . import bundles, session
-from .session import ss
+from . import bundles, display, session
+from .state import state
 
 MAX_PER_CLASS = 1000
 MAX_PRIOR = 10_000
 SHOW_COLS = 16          # at most this many samples of a row (a class) are shown; the downloads hold all
 SHOW_PRIOR = 160
-GRID_WIDTH = 1100       # CSS pixels the grid may take: small images are drawn up to 3x within it
+GRID_WIDTH = 1100       # CSS pixels the grid may take: small pictures are drawn up to 3x within it
 PROGRESS_FROM = 1024    # a progress bar for draws at least this large
 SOURCE_TITLES = {"prior": "Prior", "region": "Class regions", "conditional": "Per class (conditional)"}
 REGION_TITLES = {"gaussian": "Gaussian per class", "mixture": "Mixture per class", "exemplar": "Near labelled encodings"}
@@ -29,14 +29,14 @@ CHART_KEY = "gallery_grid"
 
 
 def _advance_seed() -> None:
-    session.set_kept("gallery_seed", int(ss.get("gallery_seed", 0)) + 1)
+    session.set_kept("gallery_seed", int(state.widget("gallery_seed", 0)) + 1)
 
 
 def _on_pick() -> None:
     """A click on a sample: remember it; the page run opens it in the explorer."""
-    points = (ss.get(CHART_KEY) or {}).get("selection", {}).get("points", [])
+    points = (state.widget(CHART_KEY) or {}).get("selection", {}).get("points", [])
     if points and points[0].get("customdata") is not None:
-        ss._gallery_open = int(np.ravel(points[0]["customdata"])[0])
+        state.gallery_open = int(np.ravel(points[0]["customdata"])[0])
 
 
 def settings(loaded) -> dict:
@@ -90,7 +90,7 @@ def _regions(path: str, kind: str, arrays_id: int, _loaded) -> generate.ClassReg
 def draw(loaded, chosen: dict) -> dict:
     """The samples of these settings (kept in the session until a setting changes)."""
     key = (loaded.name, repr(sorted(chosen.items())))
-    kept = ss.get("gallery_draw")
+    kept = state.gallery_draw
     if kept is not None and kept["key"] == key:
         return kept
     src = chosen["source"]
@@ -105,8 +105,8 @@ def draw(loaded, chosen: dict) -> dict:
         progress=None if bar is None else lambda done, all_: bar.progress(done / all_, text=f"Decoded {done:,} of {all_:,}"))
     if bar is not None:
         bar.empty()
-    ss.gallery_draw = {"key": key, "images": images, "labels": labels, "z": z, "settings": dict(chosen)}
-    return ss.gallery_draw
+    state.gallery_draw = {"key": key, "images": images, "labels": labels, "z": z, "settings": dict(chosen)}
+    return state.gallery_draw
 
 
 def shown_rows(labels: np.ndarray, source: str) -> list[np.ndarray]:
@@ -117,21 +117,22 @@ def shown_rows(labels: np.ndarray, source: str) -> list[np.ndarray]:
     return [np.flatnonzero(labels == c)[:SHOW_COLS] for c in dict.fromkeys(labels.tolist())]
 
 
-def grid_figure(images: np.ndarray, labels: np.ndarray, rows: list[np.ndarray], class_names, scale: int = 3,
+def grid_figure(show, samples, labels: np.ndarray, rows: list[np.ndarray], class_names, scale: int = 3,
                 gap: int = 2) -> go.Figure:
-    """One picture of the shown samples, with an invisible clickable marker on each (customdata: sample index)."""
-    h, w = images.shape[1:3]
+    """One picture of the shown samples (the display module's sheet), with an invisible clickable marker on
+    each (customdata: sample index)."""
     cols = max(len(r) for r in rows)
-    pic = np.full((len(rows) * (h + gap) - gap, cols * (w + gap) - gap, images.shape[3]), 255, np.uint8)
+    cells = [samples[r[c]] if c < len(r) else None for r in rows for c in range(cols)]
+    pic = show.sheet(cells, cols=cols, gap=gap)
+    h, w = (pic.shape[0] + gap) // len(rows) - gap, (pic.shape[1] + gap) // cols - gap  # one cell
     xs, ys, custom, text = [], [], [], []
     for r, idx in enumerate(rows):
         for c, i in enumerate(idx):
-            pic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = render.to_uint8(images[i])
             xs.append((c * (w + gap) + w / 2) * scale)
             ys.append((r * (h + gap) + h / 2) * scale)
             custom.append(int(i))
             text.append(html.escape(str(class_names[labels[i]])) if labels[i] >= 0 else "prior sample")
-    source = render.data_uri(render.png_bytes(pic, scale=scale))
+    source = show.sheet_uri(pic, scale=scale)
     fig = go.Figure(go.Image(source=source, hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", customdata=custom, text=text,
                              hovertemplate="%{text}<br>sample #%{customdata}<br>click to explore<extra></extra>",
@@ -156,26 +157,27 @@ def open_in_explorer(loaded, kept: dict, i: int) -> None:
     """Make sample i the explorer's current point (and class, if conditional) and go there."""
     session.move(loaded, kept["z"][i])
     if loaded.bundle.conditional and kept["labels"][i] >= 0:
-        ss.z_label = int(kept["labels"][i])
+        state.z_label = int(kept["labels"][i])
     session.switch_page("app_pages/explorer.py")
 
 
 def downloads(loaded, kept: dict) -> None:
     """The grid as PNG, the samples as .npz and as a zip of class folders; each built when clicked."""
-    images, labels, chosen = kept["images"], kept["labels"], kept["settings"]
+    samples, labels, chosen = kept["images"], kept["labels"], kept["settings"]
+    show = display.for_bundle(loaded)
     names = list(loaded.bundle.class_names)
     info = export.record(loaded.bundle, {k: v for k, v in chosen.items() if k != "seed"}, chosen["seed"], labels)
     stem = f"{loaded.name}-{chosen['source']}-seed{chosen['seed']}"
     order = np.argsort(labels, kind="stable") if chosen["source"] != "prior" else np.arange(len(labels))
     cols = chosen["count"] if chosen["source"] != "prior" else min(SHOW_COLS, len(labels))
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Grid (PNG)", lambda: render.png_bytes(render.grid(images[order], cols=min(cols, 100)), scale=2),
-                       file_name=f"{stem}.png", mime="image/png", on_click="ignore", icon=":material/image:",
+    label, data, file_name, mime = show.sheet_downloads(show.sheet(samples[order], cols=min(cols, 100), gap=2), stem)[0]
+    c1.download_button(label, data, file_name=file_name, mime=mime, on_click="ignore", icon=":material/grid_on:",
                        key="gallery_png")
-    c2.download_button("Samples (.npz)", lambda: export.npz_bytes(images, labels, names), file_name=f"{stem}.npz",
+    c2.download_button("Samples (.npz)", lambda: export.npz_bytes(samples, labels, names), file_name=f"{stem}.npz",
                        mime="application/octet-stream", on_click="ignore", icon=":material/download:", key="gallery_npz",
                        help="x (N, H, W, C) uint8, y labels, class_names: load it with --dataset npz:PATH.")
-    c3.download_button("Samples (zip of class folders)", lambda: export.zip_bytes(images, labels, names, info, root=stem),
+    c3.download_button("Samples (zip of class folders)", lambda: export.zip_bytes(samples, labels, names, info, root=stem),
                        file_name=f"{stem}.zip", mime="application/zip", on_click="ignore", icon=":material/folder_zip:",
                        key="gallery_zip", help="PNG folders by class, and generation.json: unzip and load --dataset folder:PATH.")
     st.caption("As extra training data: measured with the shipped Fashion-MNIST bundle, adding such samples to 10 to 6,000 real images per class "
@@ -184,8 +186,7 @@ def downloads(loaded, kept: dict) -> None:
 
 
 def page() -> None:
-    ctx = ss.get("_ctx") or {}
-    loaded = ctx.get("loaded")
+    loaded = state.ctx.loaded if state.ctx else None
     if loaded is None:
         return  # app.py already explained why
     st.markdown(f"## Gallery · {loaded.name}")
@@ -196,10 +197,14 @@ def page() -> None:
     except (BundleError, VAEError) as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    pending = ss.pop("_gallery_open", None)
+    pending, state.gallery_open = state.gallery_open, None
     if pending is not None and 0 <= pending < len(kept["z"]):
         open_in_explorer(loaded, kept, pending)
-    images, labels = kept["images"], kept["labels"]
+    samples, labels = kept["images"], kept["labels"]
+    show = display.for_bundle(loaded)
+    if not hasattr(show, "sheet"):
+        st.info(f"The gallery shows examples that tile into one picture, which a {show.NOUN} does not.")
+        return
     rows = shown_rows(labels, chosen["source"])
     n_shown = sum(len(r) for r in rows)
     st.caption(f"Seed {chosen['seed']} · {len(labels):,} samples"
@@ -207,7 +212,8 @@ def page() -> None:
                + " · click a sample to explore from it")
     if n_shown:
         cols = max(len(r) for r in rows)
-        scale = int(np.clip(GRID_WIDTH // (cols * (images.shape[2] + 2)), 1, 3))
-        st.plotly_chart(grid_figure(images, labels, rows, loaded.bundle.class_names, scale=scale), key=CHART_KEY,
+        width = show.sheet(samples[:1], cols=1).shape[1]
+        scale = int(np.clip(GRID_WIDTH // (cols * (width + 2)), 1, 3))
+        st.plotly_chart(grid_figure(show, samples, labels, rows, loaded.bundle.class_names, scale=scale), key=CHART_KEY,
                         on_select=_on_pick, selection_mode="points", config={"displayModeBar": False})
         downloads(loaded, kept)

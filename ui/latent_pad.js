@@ -1,4 +1,5 @@
-// The decoder view: the decoded image with its off-manifold meter, and the latent pad, a square
+// The decoder view: the decoding (an image, a text block and/or a sound, as the display module
+// previews it) with its off-manifold meter, and the latent pad, a square
 // over the current map's plane. Dragging the pad's handle sends the map point to Python while the
 // pointer moves (flow-controlled: the next point leaves when the server has acknowledged the
 // previous one, so the image never lags behind a queue); the answer comes back as this
@@ -9,9 +10,11 @@
 const STATES = new WeakMap();
 const SVGNS = "http://www.w3.org/2000/svg";
 const RESEND_AFTER_MS = 400; // an unacknowledged point is given up on after this long
+let TIMING = false; // data.timing: the debug switch VAE_DEBUG=timing (vae/debug.py)
 
 function log(kind, rec) {
-  // a small ring buffer the browser benchmark reads (scripts/benchmark.py --browser)
+  // a small ring buffer the browser benchmarks read (scripts/benchmark.py --browser, loadtest.py)
+  if (!TIMING) return;
   const w = window;
   w.__latentPad = w.__latentPad || { sent: [] };
   const buf = w.__latentPad[kind] || (w.__latentPad[kind] = []);
@@ -90,6 +93,7 @@ function drawPad(s) { // the handle, its cross-hair and the read-out
 function showImage(s, root) {
   const img = root.querySelector("img.decoded");
   const d = s.data;
+  if (img) img.hidden = !d.image;
   if (img && d.image && img.getAttribute("src") !== d.image) {
     img.setAttribute("src", d.image);
     img.setAttribute("alt", d.alt || "decoded image");
@@ -98,6 +102,12 @@ function showImage(s, root) {
     const t = performance.now();
     (img.decode ? img.decode() : Promise.resolve()).catch(() => {}).then(() => log("shown", { seq, t, painted: performance.now() }));
   }
+  const text = root.querySelector(".decoded-text");
+  if (text) {
+    text.hidden = !d.text;
+    if (text.textContent !== (d.text || "")) { text.textContent = d.text || ""; text.dataset.seq = String(d.ack); }  // literal text
+  }
+  showAudio(s, root);
   const help = root.querySelector(".lp-help");
   if (help && help.textContent !== (d.help || "")) help.textContent = d.help || "";
   const side = root.querySelector(".lp-side");
@@ -107,9 +117,29 @@ function showImage(s, root) {
   }
 }
 
+function showAudio(s, root) {
+  // The sound of the current point: its player shows when there is one; it plays by itself once the
+  // answer to a released drag (or a key step) arrives, never during a drag (a sound per step would stutter).
+  const box = root.querySelector(".lp-audio"), audio = root.querySelector("audio.decoded-audio");
+  if (!box || !audio) return;
+  const d = s.data;
+  box.hidden = !d.audio;
+  if ((audio.getAttribute("src") || "") !== (d.audio || "")) {
+    if (d.audio) audio.setAttribute("src", d.audio); else audio.removeAttribute("src");
+    audio.dataset.seq = String(d.ack);
+  }
+  if (d.audio && s.playAfter && Number(d.ack) >= s.playAfter && !s.dragging) {
+    s.playAfter = 0;
+    audio.dataset.played = String(Number(audio.dataset.played || 0) + 1);  // how many releases played (tests read it)
+    audio.currentTime = 0;
+    const p = audio.play();
+    if (p && p.catch) p.catch(() => {});  // the browser may refuse: the play button is there
+  }
+}
+
 // ------------------------------------------------------------------ the overlay on the big map
 
-function mapGraph(s) {
+function mapGraph(s) { // Streamlit documents a keyed element's CSS class, st-key-KEY; Plotly's graph div
   const key = s.data.map_key;
   return key ? document.querySelector(`.st-key-${key} .js-plotly-plot`) : null;
 }
@@ -196,12 +226,12 @@ function plotlyApi() {
 
 function clearSelection(s) { // a consumed click or a lasso that became a slider: nothing stays selected
   const gd = mapGraph(s), P = plotlyApi();
-  if (!gd || !P || !gd._fullData) return;
+  if (!gd || !P || !gd.data) return;
   gd.emit("plotly_doubleclick"); // Streamlit forgets the selection (and tells Python it is empty)...
   const clear = () => { // ...then the figure lets go of it, after Streamlit has redrawn its own copy
     if (!gd.isConnected) return;
     if ((gd.layout.selections || []).length) P.relayout(gd, { selections: [] });
-    if (gd._fullData.some((t) => t.selectedpoints)) P.restyle(gd, { selectedpoints: [null] });
+    if (gd.data.some((t) => t.selectedpoints)) P.restyle(gd, { selectedpoints: [null] });
   };
   requestAnimationFrame(() => requestAnimationFrame(clear));
   setTimeout(clear, 500);
@@ -212,23 +242,23 @@ function clearSelection(s) { // a consumed click or a lasso that became a slider
 function legendKey(s) { return `latentExplorer.hidden.${s.data.legend_key || ""}`; }
 
 function hiddenNow(gd) {
-  return [...new Set((gd._fullData || []).filter((t) => t.visible === "legendonly").map((t) => t.name))].sort();
+  return [...new Set((gd.data || []).filter((t) => t.visible === "legendonly").map((t) => t.name))].sort();
 }
 
 function saveLegend(s) { // which classes the person hid, kept in the tab's sessionStorage
   const gd = s.map && s.map.gd;
-  if (!gd || !gd._fullData) return;
+  if (!gd || !gd.data) return;
   try { sessionStorage.setItem(legendKey(s), JSON.stringify(hiddenNow(gd))); } catch (e) { /* storage off */ }
 }
 
 function restoreLegend(s, gd) { // a map drawn again (other page, reload, new colouring) hides them again
   let want = [];
   try { want = JSON.parse(sessionStorage.getItem(legendKey(s)) || "[]"); } catch (e) { want = []; }
-  if (!Array.isArray(want) || !gd._fullData) return;
+  if (!Array.isArray(want) || !gd.data) return;
   const P = want.length || hiddenNow(gd).length ? plotlyApi() : null;
   if (!P || JSON.stringify(hiddenNow(gd)) === JSON.stringify([...want].sort())) return;
   const idx = [], vis = [];
-  gd._fullData.forEach((t, i) => { idx.push(i); vis.push(want.includes(t.name) ? "legendonly" : true); });
+  gd.data.forEach((t, i) => { idx.push(i); vis.push(want.includes(t.name) ? "legendonly" : true); });
   P.restyle(gd, { visible: vis }, idx);
 }
 
@@ -255,9 +285,25 @@ function detachMap(s) {
   s.map = null;
 }
 
+// Plotly's computed layout (gd._fullLayout: axes' pixel offsets, the 3-D scene's camera matrices) is not
+// public API: each read is guarded. Without it a 2-D map is placed from the public layout ranges and the
+// plot area's box; a 3-D map's marks are not drawn. Either is said once in the console.
+const PRIVATE_MISSED = new Set();
+
+function privateMissed(what, effect) {
+  if (PRIVATE_MISSED.has(what)) return;
+  PRIVATE_MISSED.add(what);
+  console.warn(`latent explorer: Plotly's ${what} is not there; ${effect}`);
+}
+
 function scene3d(gd) {
-  const sc = gd && gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene;
-  return sc && sc.glplot && sc.glplot.cameraParams && sc.dataScale ? sc : null;
+  const fl = gd && gd._fullLayout;
+  const sc = fl && fl.scene && fl.scene._scene;
+  if (sc && sc.glplot && sc.glplot.cameraParams && sc.dataScale && sc.container) return sc;
+  if (gd && gd.layout && gd.layout.scene && gd.querySelector("canvas")) {  // drawn, yet no camera to read
+    privateMissed("3-D camera (_fullLayout.scene._scene)", "the current point is not marked on the 3-D map");
+  }
+  return null;
 }
 
 function cameraKey(gd) {
@@ -278,12 +324,28 @@ function mapAxes(m) {
   if (m.three) return sceneAxes(m.gd);
   const fl = m.gd._fullLayout;
   const xa = fl && fl.xaxis, ya = fl && fl.yaxis;
-  if (!xa || !ya || !xa.l2p || !ya.l2p) return null;
+  const ok = (a) => a && typeof a.l2p === "function" && [a._offset, a._length].every(Number.isFinite);
+  if (!ok(xa) || !ok(ya)) return publicAxes(m.gd);
   return {
     px: (x) => xa._offset + xa.l2p(x),
     py: (y) => ya._offset + ya.l2p(y),
     inside: (a, b) => a >= xa._offset - 1 && a <= xa._offset + xa._length + 1 &&
                       b >= ya._offset - 1 && b <= ya._offset + ya._length + 1,
+  };
+}
+
+function publicAxes(gd) { // the public layout's ranges (Plotly writes autoranges back) over the plot area's box
+  const L = gd.layout || {}, xr = L.xaxis && L.xaxis.range, yr = L.yaxis && L.yaxis.range;
+  const area = gd.querySelector(".nsewdrag"); // the plot area's drag surface
+  const ok = (r) => Array.isArray(r) && r.length === 2 && r.every(Number.isFinite) && r[0] !== r[1];
+  if (!area || !ok(xr) || !ok(yr)) return null;  // not drawn yet
+  privateMissed("axis placement (_fullLayout.xaxis._offset, l2p)", "the map's marks are placed from its public ranges");
+  const a = area.getBoundingClientRect(), g = gd.getBoundingClientRect();
+  const left = a.left - g.left, top = a.top - g.top;
+  return {
+    px: (x) => left + ((x - xr[0]) / (xr[1] - xr[0])) * a.width,
+    py: (y) => top + ((yr[1] - y) / (yr[1] - yr[0])) * a.height,
+    inside: (u, v) => u >= left - 1 && u <= left + a.width + 1 && v >= top - 1 && v <= top + a.height + 1,
   };
 }
 
@@ -304,8 +366,9 @@ function sceneAxes(gd) { // a 3-D point -> pixels over the chart, as Plotly plac
 
 function drawMapStatic(s) { // path and marks, after a data change, a zoom or a turn of the 3-D camera
   const m = s.map;
-  const ax = m && mapAxes(m);
-  if (!ax) return;
+  if (!m) return;
+  const ax = mapAxes(m);
+  if (!ax) { m.path.setAttribute("points", ""); m.marks.replaceChildren(); return; }  // nowhere to place them
   // a map point -> pixels: the 3-D map uses each point's third coordinate (0 where none was sent)
   const at = m.three ? (p) => ax.xyz([p[0], p[1], p.length > 2 ? p[2] : 0]) : (p) => [ax.px(p[0]), ax.py(p[1])];
   const path = (s.data.path || []).map(at).filter((q) => q);
@@ -324,13 +387,13 @@ function drawMapStatic(s) { // path and marks, after a data change, a zoom or a 
 
 function drawMap(s) { // the current point's ring, on every pointer move
   const m = s.map;
-  const ax = m && mapAxes(m);
-  if (!ax) return;
+  if (!m) return;
+  const ax = mapAxes(m);  // none: the ring is hidden rather than left where it was
   let at = null;
-  if (s.pos && m.three) {
+  if (ax && s.pos && m.three) {
     const p3 = s.data.point3 || [0, 0, 0];  // the pad moves the first two axes; the third stays
     at = ax.xyz([s.pos[0], s.pos[1], p3[2]]);
-  } else if (s.pos) {
+  } else if (ax && s.pos) {
     at = [ax.px(s.pos[0]), ax.py(s.pos[1])];
   }
   const show = !!at && ax.inside(at[0], at[1]);
@@ -370,6 +433,7 @@ function listen(s) {
     if (e.type === "pointerup") s.pos = fromEvent(s, e);
     drawPad(s); drawMap(s);
     send(s, s.pos, false, "pad");
+    s.playAfter = s.pending ? s.seq + 1 : s.seq;  // its answer's sound plays
   };
   pad.addEventListener("pointerup", end, opts);
   pad.addEventListener("pointercancel", end, opts);
@@ -383,6 +447,7 @@ function listen(s) {
              Math.min(Math.max(s.pos[1] + st[1] * f * (b[3] - b[2]), b[2]), b[3])];
     drawPad(s); drawMap(s);
     send(s, s.pos, false, "pad");
+    s.playAfter = s.pending ? s.seq + 1 : s.seq;
   }, opts);
   // the chart may be redrawn or replaced (new projection, colouring): re-attach when it changes
   const poll = setInterval(() => attachMap(s), 700);
@@ -397,10 +462,11 @@ export default function (component) {
   const fresh = !s;
   if (fresh) {
     s = { seq: Number(data.ack) || 0, inflight: 0, sentAt: 0, pending: null, dragging: false,
-          rev: null, pos: null, timer: null, map: null };
+          rev: null, pos: null, timer: null, map: null, playAfter: 0 };
     STATES.set(parentElement, s);
   }
   s.data = data; s.set = setStateValue; s.pad = pad;
+  TIMING = !!data.timing;
   s.readout = parentElement.querySelector(".lp-readout");
   pad.classList.toggle("lp-disabled", !!data.disabled);
   showImage(s, parentElement);

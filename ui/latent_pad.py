@@ -1,5 +1,9 @@
-"""The decoder view: a Streamlit components-v2 widget showing the decoded image, its meter and
-the latent pad, a square over the current map's plane to drag the latent point through, live.
+"""The decoder view: a Streamlit components-v2 widget showing the decoding, its meter and the
+latent pad, a square over the current map's plane to drag the latent point through, live.
+
+What the decoding looks like comes from the bundle's display module (`pad_preview`): an image, a
+text block (shown as literal text) and/or a sound (an <audio> player that plays by itself when a
+drag is released, and on its play button).
 
 Streamlit's own slider reports only on release; this pad reports while the pointer moves. Its
 JavaScript (latent_pad.js) sends {"x", "y", "seq", "dragging", "source"} with `setStateValue`,
@@ -18,11 +22,17 @@ from pathlib import Path
 
 import streamlit as st
 
+from vae import debug
+
+from .state import state
+
 _HTML = """
 <div class="lp-title">Decoder</div>
 <div class="lp">
  <div class="lp-view">
   <img class="decoded px" alt="decoded image" draggable="false">
+  <pre class="decoded-text" hidden></pre>
+  <div class="lp-audio" hidden><audio class="decoded-audio" controls preload="auto"></audio></div>
   <div class="lp-side"></div>
  </div>
  <div class="lp-padcol">
@@ -47,6 +57,11 @@ _CSS = """
   display: grid; grid-template-columns: 1fr 1fr; gap: 12px; align-items: start; }
 .lp-view img.decoded { display: block; width: 100%; aspect-ratio: 1 / 1; object-fit: contain; border-radius: 8px;
   image-rendering: pixelated; background: #000; border: 1px solid var(--st-border-color); }
+.lp-view img.decoded[hidden], .lp-view [hidden] { display: none; }
+.decoded-text { margin: 0; padding: 10px 12px; border-radius: 8px; border: 1px solid var(--st-border-color);
+  background: var(--st-secondary-background-color); font-family: var(--st-font); font-size: .95rem; line-height: 1.4;
+  white-space: pre-wrap; overflow-wrap: anywhere; max-height: 14em; overflow-y: auto; }
+.lp-audio audio { display: block; width: 100%; height: 36px; margin-top: 6px; }
 .lp-side { margin-top: 8px; font-size: 0.85rem; }
 .lp-title { font-family: var(--st-heading-font, var(--st-font)); font-weight: 600; font-size: 1.05rem;
   color: var(--st-text-color); margin: 0 0 .5rem 0; }
@@ -84,13 +99,14 @@ _JS = (Path(__file__).with_name("latent_pad.js")).read_text(encoding="utf-8")
 _component = st.components.v2.component("latent_explorer.latent_pad", html=_HTML, css=_CSS, js=_JS)
 
 
-def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_change, side: str = "", help: str = "",
+def latent_pad(key: str, *, preview: dict, bounds, point, rev: int, ack: int, on_change, side: str = "", help: str = "",
                background: str = "", axes=("x", "y"), map_key: str | None = None, map_dims: int = 2, point3=None,
                path=(), marks=(), alt: str = "decoded image", disabled: bool = False, clear_sel: int = 0,
                legend_key: str = ""):
     """Mount the decoder view. Returns its state ({"point": {...}} once moved); `on_change` runs on each new point.
 
-    image: the decoded image as a data URI; side: HTML under it (the meter, our own markup); help: text below;
+    preview: the display module's pad_preview of the decoding, {"image": data URI or "", "text": str or "",
+    "audio": data URI or ""}; side: HTML under it (the meter, our own markup); help: text below;
     bounds: (x0, x1, y0, y1) of the pad in map units; point: (x, y) where Python last put the handle,
     adopted by the browser whenever `rev` changes; ack: the seq of the last point the server handled.
     map_key: the key of the big map's st.plotly_chart to mark the current point on; map_dims 3 with point3,
@@ -100,7 +116,9 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
     legend_key: names the map's legend filter (the classes hidden), kept in the browser tab's sessionStorage.
     """
     data = {
-        "image": image,
+        "image": str(preview.get("image") or ""),
+        "text": str(preview.get("text") or ""),
+        "audio": str(preview.get("audio") or ""),
         "side": side,
         "help": help,
         "alt": alt,
@@ -119,6 +137,7 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
         "disabled": bool(disabled),
         "clear_sel": int(clear_sel),
         "legend_key": str(legend_key),
+        "timing": debug.on("timing"),  # the page's timing log for the benchmarks (vae/debug.py)
     }
     return _component(key=key, data=data, on_point_change=on_change)
 
@@ -126,6 +145,6 @@ def latent_pad(key: str, *, image: str, bounds, point, rev: int, ack: int, on_ch
 def pad_point(key: str) -> dict | None:
     """The last point the pad reported ({"x", "y", "seq", "dragging", "source"}, or {"row", "seq", "source":
     "map3d"} for a point clicked on a 3-D map), or None."""
-    state = st.session_state.get(key)
-    point = state.get("point") if hasattr(state, "get") else None
+    value = state.widget(key)
+    point = value.get("point") if hasattr(value, "get") else None
     return point if isinstance(point, dict) else None

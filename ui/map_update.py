@@ -15,7 +15,7 @@ import plotly.io
 import streamlit as st
 
 from . import map_view
-from .session import ss
+from .state import state
 
 KEY = "map_update"
 _JS = (Path(__file__).with_name("map_update.js")).read_text(encoding="utf-8")
@@ -45,7 +45,7 @@ if not VERSION_OK:
 
 
 def _off() -> bool:
-    return not VERSION_OK or bool(ss.get("_map_in_place_off"))
+    return not VERSION_OK or bool(state.map_in_place_off)
 
 
 def figure_json(loaded, projection: str, colour: str) -> str:
@@ -55,11 +55,11 @@ def figure_json(loaded, projection: str, colour: str) -> str:
 
 
 def _on_failed() -> None:
-    state = ss.get(KEY)
-    why = state.get("failed") if hasattr(state, "get") else None
+    chart = state.widget(KEY)
+    why = chart.get("failed") if hasattr(chart, "get") else None
     if why:
         _log.warning("map changes mount a new chart from now on (%s)", why)
-        ss._map_in_place_off = True
+        state.map_in_place_off = True
 
 
 def _kind(loaded, dims: int) -> str:
@@ -78,7 +78,7 @@ def box_css(dims: int, shown: bool) -> str:
 
 def kept(loaded, dims: int) -> bool:
     """Whether the chart of this map kind (2 or 3 dimensions) stays on the page: shown once this session."""
-    return not _off() and _kind(loaded, dims) in ss.get("_map_shells", {})
+    return not _off() and _kind(loaded, dims) in state.map_shells
 
 
 def chart_figure(loaded, projection: str, colour: str, dims: int):
@@ -90,15 +90,15 @@ def chart_figure(loaded, projection: str, colour: str, dims: int):
     if _off():
         return map_view.figure(loaded, projection, colour)
     kind = _kind(loaded, dims)
-    shell = ss.setdefault("_map_shells", {}).setdefault(kind, [projection, colour])
+    shell = state.map_shells.setdefault(kind, [projection, colour])
     if shell != [projection, colour]:
-        ss.setdefault("_map_moved", set()).add(kind)
+        state.map_moved.add(kind)
     return map_view.figure(loaded, *shell)
 
 
 def kept_figure(loaded, dims: int):
     """The figure of a kept chart not shown now: unchanged, so the page keeps the chart as it is."""
-    return map_view.figure(loaded, *ss["_map_shells"][_kind(loaded, dims)])
+    return map_view.figure(loaded, *state.map_shells[_kind(loaded, dims)])
 
 
 def mount(loaded, projection: str, colour: str, dims: int) -> None:
@@ -110,7 +110,7 @@ def mount(loaded, projection: str, colour: str, dims: int) -> None:
     st.html(CSS)
     _component(key=KEY, on_failed_change=_on_failed, data={
         "chart_key": map_view.chart_key(dims),
-        "shell_view": "|".join(ss["_map_shells"][kind]),
+        "shell_view": "|".join(state.map_shells[kind]),
         "view": f"{projection}|{colour}",
-        "figure": figure_json(loaded, projection, colour) if kind in ss.get("_map_moved", ()) else None,
+        "figure": figure_json(loaded, projection, colour) if kind in state.map_moved else None,
     })

@@ -63,6 +63,14 @@ def mark(p, label: str) -> dict:
     return out
 
 
+def default_projection(pre) -> str:
+    """The map shown first: the latent plane of a 2-D model, else PCA, t-SNE, UMAP, 3-D PCA."""
+    for name in ("latent", "pca2", "tsne", "umap", "pca3"):
+        if name in pre.projections:
+            return name
+    return next(iter(pre.projections))
+
+
 def colour_options(pre) -> list[str]:
     return [CLASS] + [a for a in pre.attributes if np.isfinite(pre.attributes[a]).any()] + \
         ([RECON] if np.isfinite(pre.recon_error).any() else [])
@@ -145,7 +153,7 @@ def _build(loaded, projection: str, colour: str) -> go.Figure:
         layout["scene"] = dict(xaxis_title=titles[0], yaxis_title=titles[1], zaxis_title=titles[2], aspectmode="cube",
                                camera=dict(eye=dict(x=2.3, y=2.3, z=1.5)))
     else:
-        x0, x1, y0, y1 = loaded.bounds[projection]
+        x0, x1, y0, y1 = loaded.view.bounds[projection]
         layout.update(xaxis=dict(title=titles[0], range=[x0, x1], zeroline=False),
                       yaxis=dict(title=titles[1], range=[y0, y1], zeroline=False),
                       clickanywhere=True)  # clicks on empty space reach the latent pad's script
@@ -158,7 +166,7 @@ def pad_background(loaded, projection: str, size: int = 256) -> str:
     def build():
         emb = loaded.pre.projections[projection].embedding[:, :2]
         picture = render.rasterize_points(emb, colour_rgb(loaded.pre.labels), size=size,
-                                          bounds=loaded.bounds[projection], radius=1 if len(emb) > 3000 else 2)
+                                          bounds=loaded.view.bounds[projection], radius=1 if len(emb) > 3000 else 2)
         return render.data_uri(render.png_bytes(picture))
     return _memo(("pad", str(loaded.choice.path), projection, size), build)
 

@@ -9,11 +9,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vae import BundleError
-from vae.latent import INACTIVE_KL
+from vae.manifold import INACTIVE_KL
 
-from . import map_view, session
-from .decoder import side_effect, trust
-from .session import ss
+from . import display, map_view, session
+from .sliders import side_effect, trust
+from .state import state
 
 METRIC_NAMES = {"neg_elbo": ("Test −ELBO", "nats, lower is better"), "reconstruction": ("Reconstruction", "nats"),
                 "kl": ("KL", "nats"), "iwae_nll": ("Importance-weighted NLL bound", "nats"),
@@ -21,9 +21,9 @@ METRIC_NAMES = {"neg_elbo": ("Test −ELBO", "nats, lower is better"), "reconstr
                 "knn_accuracy": ("10-NN accuracy of the encodings", "fraction"),
                 "knn_chance": ("10-NN chance level", "fraction, guessing with the training class shares"),
                 "reconstruction_mse": ("Reconstruction MSE per pixel", "[0, 1] scale"),
-                "test_points": ("Test images", "count"),
+                "test_points": ("Test examples", "count"),
                 "iwae_k": ("Importance samples per point (IWAE)", "count"),
-                "iwae_points": ("Test images in the IWAE bound", "count")}
+                "iwae_points": ("Test examples in the IWAE bound", "count")}
 
 
 
@@ -84,28 +84,31 @@ def kl_figure(kl: np.ndarray) -> go.Figure:
 
 
 def page() -> None:
-    ctx = ss.get("_ctx") or {}
-    bundle = ctx.get("bundle")
+    ctx = state.ctx
+    bundle = ctx.bundle if ctx else None
     if bundle is None:
         return  # app.py already explained why
-    loaded, meta = ctx.get("loaded"), bundle.meta
-    if loaded is not None and "z" in ss:
+    loaded, meta = ctx.loaded, bundle.meta
+    if loaded is not None and state.z is not None:
         session.write_url(loaded)  # the explorer's view stays in the address while the card is shown
-    st.markdown(f"## Model card · {ctx['choice'].name}")
-    st.caption(f"{meta.get('dataset', '?')} · latent {bundle.latent_dim} · image {'×'.join(map(str, bundle.image_shape))} · "
+    st.markdown(f"## Model card · {ctx.choice.name}")
+    show = display.for_bundle(bundle)
+    st.caption(f"{meta.get('dataset', '?')} · latent {bundle.latent_dim} · {show.describe(bundle)} · "
                f"β {meta.get('beta', 1)} · {'class-conditional · ' if bundle.conditional else ''}"
                f"saved {meta.get('created', '?')}")
 
     st.markdown("#### Metrics")
     metrics = meta.get("metrics") or {}
     if metrics:
-        rows = [{"metric": METRIC_NAMES.get(k, (k, ""))[0], "value": v, "unit": METRIC_NAMES.get(k, ("", ""))[1]}
+        names = {**METRIC_NAMES, "reconstruction_distance": ("Reconstruction distance",
+                                                            str(metrics.get("distance_name", "")))}
+        rows = [{"metric": names.get(k, (k, ""))[0], "value": v, "unit": names.get(k, ("", ""))[1]}
                 for k, v in metrics.items() if isinstance(v, (int, float))]
         st.dataframe(rows, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,  # every row, no scroll
                      column_config={"value": st.column_config.NumberColumn(format="%.4g"),
                                     "unit": st.column_config.TextColumn(width="large")})
     else:
-        st.info(f"No test metrics stored yet: run `python scripts/evaluate.py {_folder(ctx['choice'])}`.")
+        st.info(f"No test metrics stored yet: run `python scripts/evaluate.py {_folder(ctx.choice)}`.")
 
     st.markdown("#### Training curves")
     fig = curves_figure(_read_history(bundle))
@@ -113,21 +116,21 @@ def page() -> None:
         st.info("This bundle has no training history (history.json is empty).")
     else:
         st.plotly_chart(fig, key="curves", config={"displaylogo": False})
-        st.caption("Solid: training; dotted: validation. Loss = reconstruction + β·KL, per image, in nats.")
+        st.caption(f"Solid: training; dotted: validation. Loss = reconstruction + β·KL, per {show.NOUN}, in nats.")
 
     st.markdown("#### KL per latent dimension")
     if loaded is not None and np.isfinite(loaded.pre.kl_per_dim).any():
         kl = np.nan_to_num(loaded.pre.kl_per_dim)
         dead = [f"z{i}" for i in range(len(kl)) if kl[i] < INACTIVE_KL]
         st.plotly_chart(kl_figure(kl), key="kl", config={"displaylogo": False})
-        st.caption(f"How much information each dimension carries about the image (mean KL of its posterior from the prior "
+        st.caption(f"How much information each dimension carries about the {show.NOUN} (mean KL of its posterior from the prior "
                    f"over the {loaded.pre.split} encodings). Grey: inactive, below {INACTIVE_KL} nats - the decoder "
                    "ignores them" + (f": {', '.join(dead)}." if dead else "; none here."))
     else:
         st.info("Needs the precomputed encodings (see the explorer page for the command).")
 
     st.markdown("#### Architecture")  # full width: a layer table in half the page cuts its columns
-    architecture(bundle)
+    architecture(bundle, show.NOUN)
     st.markdown("#### Data and training")
     training = dict(meta.get("training") or {})
     training.pop("dataset_spec", None)  # where the data lay on the training machine: not for display
@@ -167,7 +170,7 @@ def page() -> None:
     st.caption("Fit: how well the direction was fitted (held-out accuracy of the linear class probe, or R² of the "
                "attribute regression). Edit fidelity ρ: Spearman correlation between how far a point is moved "
                "along the direction and the attribute measured again on its decoding - near ±1 the slider does "
-               "what its name says. For a class slider the measure is a pixel classifier's probability of the "
+               "what its name says. For a class slider the measure is a class judge's probability of the "
                "target class" + _judge_note(loaded.pre.info.get("class_judge")) + "; judged the target class: the "
                "share of points it calls that class after the largest edit. Class change rate (attribute sliders): "
                "how often an edit also changes the predicted class.")
@@ -194,7 +197,7 @@ def _folder(choice) -> str:
         return f"path/to/{choice.name}"
 
 
-def architecture(bundle) -> None:
+def architecture(bundle, noun: str = "example") -> None:
     """The encoder's and decoder's layers (name, type, output shape, parameters) and the parameter count;
     the settings they were built from under them."""
     from vae.model import layer_table
@@ -212,8 +215,8 @@ def architecture(bundle) -> None:
         total = int(bundle.model.count_params())
         parts = " + ".join(f"{net} {sum(r['parameters'] for r in rows if r['network'] == net):,}"
                            for net in dict.fromkeys(r["network"] for r in rows))
-        st.caption(f"**{total:,} parameters** ({parts}). The encoder q(z|x) gives each image's posterior mean and "
-                   "log-variance; the decoder p(x|z) gives the image back.")
+        st.caption(f"**{total:,} parameters** ({parts}). The encoder q(z|x) gives each {noun}'s posterior mean and "
+                   f"log-variance; the decoder p(x|z) gives the {noun} back.")
     if meta_model:
         st.caption(f"Built from: {settings}.")
 
@@ -222,6 +225,6 @@ def _judge_note(judge) -> str:
     """A bracketed note on what the class judge is and its held-out accuracy (empty without one)."""
     if not isinstance(judge, dict) or judge.get("accuracy") is None:
         return ""
-    return (f" ({judge.get('judge', 'a pixel classifier')}, {float(judge['accuracy']):.0%} accurate on "
-            f"{int(judge.get('held_out', 0)):,} held-out images; it never saw the VAE)")
+    return (f" ({judge.get('judge', 'a class judge')}, {float(judge['accuracy']):.0%} accurate on "
+            f"{int(judge.get('held_out', 0)):,} held-out examples; it never saw the VAE)")
 

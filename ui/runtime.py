@@ -6,17 +6,38 @@ default graph, drops TensorFlow's kernel cache and runs a full garbage collectio
 gc.collect(2) itself. With TensorFlow in memory each costs tens to hundreds of milliseconds, on
 every rerun of the latent pad's fragment; clear_session from one session's thread can also race
 another session's decode. The model here is built once and never rebuilt, so neither is needed.
+
+(1) has no public switch, so Streamlit's private script_runner._clean_problem_modules is replaced,
+and (further down) an import hook keeps scikit-learn out of TensorFlow's import. Each leans on a
+library's internals: each checks the version it was read on and that the internal is still what it
+was, and otherwise leaves the library as it is, with a warning in the server's log (slower, same app).
 """
 from __future__ import annotations
 
 import contextlib
 import importlib
 import importlib.abc
+import importlib.metadata
+import logging
 import sys
 import threading
 
+from . import bundles
+
 _done = False
 _lock = threading.Lock()
+_log = logging.getLogger(__name__)
+
+# The versions whose internals these hooks were read against (requirements.txt's "tested" ones).
+TESTED_STREAMLIT = ((1, 67),)
+TESTED_KERAS = ((3, 14), (3, 15))
+
+
+def _version_ok(version: str, tested) -> bool:
+    try:
+        return tuple(int(p) for p in version.split(".")[:2]) in tested
+    except ValueError:
+        return False
 
 
 def tune_streamlit() -> None:
@@ -26,11 +47,11 @@ def tune_streamlit() -> None:
         if _done:
             return
         _done = True
+    import streamlit
     from streamlit import config
     from streamlit.runtime.scriptrunner import script_runner
 
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = _clean_nothing
+    skip_keras_reset(script_runner, streamlit.__version__)
     for key, value in (("runner.postScriptGC", False), ("server.fileWatcherType", "none")):
         if config.is_manually_set(key):
             continue  # the person running the app chose; .streamlit/config.toml sets both already
@@ -41,15 +62,25 @@ def _clean_nothing() -> None:
     """Replaces Streamlit's post-run keras.backend.clear_session() (see the module docstring)."""
 
 
-def limit_tensorflow_threads(intra: int = 1, inter: int = 1) -> None:
-    """One thread per decode: a single 28x28 decode gains nothing from more, and sessions run side by side."""
-    import tensorflow as tf
+def keras_reset(script_runner):
+    """Streamlit's private post-run reset that clears Keras's session, or None where there is none such."""
+    fn = getattr(script_runner, "_clean_problem_modules", None)
+    code = getattr(fn, "__code__", None)
+    return fn if code is not None and "clear_session" in code.co_names else None
 
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(intra)
-        tf.config.threading.set_inter_op_parallelism_threads(inter)
-    except RuntimeError:
-        pass  # TensorFlow already initialised its thread pools: keep them
+
+def skip_keras_reset(script_runner, version: str) -> bool:
+    """Replace the reset (see the module docstring) on a checked Streamlit; elsewhere warn and keep it."""
+    if script_runner.__dict__.get("_clean_problem_modules") is _clean_nothing:
+        return True
+    if not _version_ok(version, TESTED_STREAMLIT) or keras_reset(script_runner) is None:
+        _log.warning("Streamlit %s: its post-run Keras reset is skipped only on the versions this was checked on "
+                     "(%s, where script_runner._clean_problem_modules clears the Keras session); kept here, so "
+                     "each rerun may take tens of milliseconds longer.", version,
+                     ", ".join("%d.%d" % v for v in TESTED_STREAMLIT))
+        return False
+    script_runner._clean_problem_modules = _clean_nothing
+    return True
 
 
 class _MissingInThisThread(importlib.abc.MetaPathFinder):
@@ -71,18 +102,33 @@ def import_tensorflow() -> None:
     SciPy's stats) for Keras's scikit-learn estimator wrappers: about 0.9 s of a 3.3 s import on
     this machine's cores, for wrappers the app never uses. Keras guards that import and leaves the
     wrappers disabled when scikit-learn is missing, so this thread reports it missing while
-    TensorFlow loads; other threads, and later imports, get scikit-learn as usual."""
+    TensorFlow loads; other threads, and later imports, get scikit-learn as usual. On a Keras this
+    was not checked on, TensorFlow is imported as usual (a warning says so)."""
     if "tensorflow" not in sys.modules:
-        finder = _MissingInThisThread({"sklearn"})
-        sys.meta_path.insert(0, finder)
+        finder = _MissingInThisThread({"sklearn"}) if _keras_checked() else None
+        if finder:
+            sys.meta_path.insert(0, finder)
         try:
             importlib.import_module("tensorflow")
         except ImportError:
             pass  # reported by whoever needs TensorFlow next, without this finder
         finally:
-            sys.meta_path.remove(finder)
+            if finder:
+                sys.meta_path.remove(finder)
     if "tensorflow" in sys.modules:  # (not installed: the page that needs the model says so)
-        limit_tensorflow_threads()
+        bundles.limit_tensorflow_threads()
+
+
+def _keras_checked() -> bool:
+    try:
+        version = importlib.metadata.version("keras")
+    except importlib.metadata.PackageNotFoundError:
+        return True  # no Keras of its own: TensorFlow's import says what is missing
+    if _version_ok(version, TESTED_KERAS):
+        return True
+    _log.warning("Keras %s: TensorFlow is imported with scikit-learn (about 1 s longer), as Keras's guarded "
+                 "import of it was checked only on %s.", version, ", ".join("%d.%d" % v for v in TESTED_KERAS))
+    return False
 
 
 _preloading = threading.Event()     # set when the start-up thread runs
@@ -116,8 +162,6 @@ def _preload_default() -> None:
         pass
     finally:
         _shared_imports.set()
-    from . import bundles
-
     choice = bundles.default_choice(bundles.discover())
     if choice is not None:
         bundles.preload(choice)

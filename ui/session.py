@@ -13,9 +13,9 @@ import streamlit as st
 
 from vae import VAEError, explore
 
-from . import bundles, words
+from . import bundles, map_view, words
+from .state import state
 
-ss = st.session_state
 DIM_KEY = "dim_{}"
 DIR_KEY = "dir_{}"
 
@@ -25,20 +25,21 @@ DIR_KEY = "dir_{}"
 def notice(text: str) -> None:
     """A one-line note shown at the top of the page on the next full run (bad URL parameters...). It is
     Markdown: pass anything from the URL or typed by a person through words.quoted / words.literal."""
-    notes = ss.setdefault("_notices", [])
+    notes = state.notices
     if text not in notes:
         notes.append(text)
 
 
 def pop_notices() -> list[str]:
-    return ss.pop("_notices", [])
+    notes, state.notices = state.notices, []
+    return notes
 
 
 def kept(widget, label, *args, key: str, default=None, **kwargs):
     """Call a widget whose value outlives the run it is not drawn in (lazy tabs drop widget state)."""
-    store = ss.setdefault("_kept", {})
-    if key not in ss:
-        ss[key] = store.get(key, default)
+    store = state.kept_widgets
+    if not state.has(key):
+        state.set_widget(key, store.get(key, default))
     value = widget(label, *args, key=key, **kwargs)
     store[key] = value
     return value
@@ -46,74 +47,73 @@ def kept(widget, label, *args, key: str, default=None, **kwargs):
 
 def kept_value(key: str, default=None):
     """A kept widget's value, drawn this run or not."""
-    if key in ss:
-        return ss[key]
-    return ss.get("_kept", {}).get(key, default)
+    if state.has(key):
+        return state.widget(key)
+    return state.kept_widgets.get(key, default)
 
 
 def set_kept(key: str, value) -> None:
     """Set a kept widget's value from a callback."""
-    ss.setdefault("_kept", {})[key] = value
-    ss[key] = value
+    state.kept_widgets[key] = value
+    state.set_widget(key, value)
 
 
 def switch_page(page: str, keep=("bundle_pick", "proj_pick", "colour_pick")) -> None:
     """st.switch_page, keeping these widgets' values: a switch from the script drops all widget state."""
-    ss._restore_widgets = {k: ss[k] for k in keep if k in ss}
+    state.restore = {k: state.widget(k) for k in keep if state.has(k)}
     st.switch_page(page)
 
 
 def restore_widgets() -> None:
     """Put back the widget values switch_page kept (call before the widgets are drawn)."""
-    for key, value in ss.pop("_restore_widgets", {}).items():
-        if key not in ss:
-            ss[key] = value
+    restore, state.restore = state.restore or {}, None
+    for key, value in restore.items():
+        if not state.has(key):
+            state.set_widget(key, value)
 
 
 # ------------------------------------------------------------------------------- the bundle
 
 def init_defaults() -> None:
     """Starting values of state the widgets and callbacks read before any widget has run."""
-    ss.setdefault("_kept", {})
+    state.kept_widgets
 
 
 def reset_for_bundle(loaded, z=None, sel=None) -> None:
     """Fresh per-bundle state: start at the selected encoding (or the first one)."""
     pre = loaded.pre
-    ss.loaded_path = str(loaded.choice.path)
-    ss.sel = sel if sel is not None else 0
-    ss.z_label = int(pre.labels[ss.sel]) if len(pre.labels) else 0
-    ss.groups = {"A": [], "B": []}
-    ss.lasso = []
-    ss.custom_dirs = []
-    ss._custom_scales = {}
-    ss.interp = None
-    for key in ("end_A", "end_B", "_upload_id", "marks_extra", "last_sample"):
-        ss.pop(key, None)  # they belong to the previous bundle's latent space
-    ss.upload = None
-    ss.traverse = None
-    ss.grid = None
-    ss.pad_rev = ss.get("pad_rev", 0) + 1
-    ss.pad_ack = ss.get("pad_ack", 0)
-    ss.dragging = False
-    ss.bookmarks = ss.setdefault("all_bookmarks", {}).setdefault(loaded.name, {})  # kept per bundle
-    ss.setdefault("_kept", {})["shown_dirs"] = None  # the directions tab picks its defaults
-    if "shown_dirs" in ss:
-        del ss["shown_dirs"]
-    move(loaded, pre.mean[ss.sel] if z is None else z)
+    state.loaded_path = str(loaded.choice.path)
+    state.sel = sel if sel is not None else 0
+    state.z_label = int(pre.labels[state.sel]) if len(pre.labels) else 0
+    state.groups = {"A": [], "B": []}
+    state.lasso = []
+    state.custom_dirs = []
+    state.custom_scales = {}
+    state.interp = None
+    state.forget("end_A", "end_B", "_upload_id", "marks_extra", "last_sample")  # the previous bundle's latent space
+    state.upload = None
+    state.traverse = None
+    state.grid = None
+    state.pad_rev = state.pad_rev + 1
+    state.pad_ack = state.pad_ack
+    state.dragging = False
+    state.bookmarks = state.all_bookmarks.setdefault(loaded.name, {})  # kept per bundle
+    state.kept_widgets["shown_dirs"] = None  # the directions tab picks its defaults
+    state.forget("shown_dirs")
+    move(loaded, pre.mean[state.sel] if z is None else z)
 
 
 def direction_scales(loaded) -> dict:
     """name -> {"center", "spread"} for every direction: the bundle's (shared) and this session's own."""
-    own = ss.setdefault("_custom_scales", {})
-    for d in ss.get("custom_dirs", []):
+    own = state.custom_scales
+    for d in state.custom_dirs:
         if d.name not in own:
             own[d.name] = explore.direction_scale(loaded.pre.mean, d.vector)
-    return {**loaded.scales, **own}
+    return {**loaded.view.scales, **own}
 
 
 def all_directions(loaded) -> list:
-    return list(loaded.pre.directions) + list(ss.get("custom_dirs", []))
+    return list(loaded.pre.directions) + list(state.custom_dirs)
 
 
 def find_direction(loaded, name: str):
@@ -127,22 +127,22 @@ def move(loaded, z, *, from_pad: bool = False, sync: bool = True) -> None:
     z = np.asarray(z, np.float32).reshape(-1).copy()
     if z.shape != (loaded.bundle.latent_dim,) or not np.all(np.isfinite(z)):
         raise VAEError(f"A latent point for this bundle has {loaded.bundle.latent_dim} finite numbers.")
-    ss.z = z
+    state.z = z
     if not from_pad:
-        ss.pad_rev = ss.get("pad_rev", 0) + 1
+        state.pad_rev = state.pad_rev + 1
     if sync:
         sync_controls(loaded)
 
 
 def sync_controls(loaded) -> None:
     """Put every slider at the current point (spreads from the encodings' mean / centre)."""
-    z = ss.z
-    t = explore.standardized(z, loaded.latent_mean, loaded.latent_std)
+    z = state.z
+    t = loaded.view.in_spreads(z)
     for i, v in enumerate(t):
-        ss[DIM_KEY.format(i)] = _on_step(v)
+        state.set_widget(DIM_KEY.format(i), _on_step(v))
     scales = direction_scales(loaded)
     for d in all_directions(loaded):
-        ss[DIR_KEY.format(d.name)] = _on_step(explore.along(z, d.vector, scales[d.name]))
+        state.set_widget(DIR_KEY.format(d.name), _on_step(explore.along(z, d.vector, scales[d.name])))
 
 
 SLIDER_RANGE, SLIDER_STEP = 4.0, 0.05
@@ -156,14 +156,14 @@ def _on_step(v: float) -> float:
 def select(loaded, row: int) -> None:
     """Select encoding `row`: the inspector shows it and the current point jumps to it."""
     pre = loaded.pre
-    ss.sel = int(row)
+    state.sel = int(row)
     if loaded.bundle.conditional:
-        ss.z_label = int(pre.labels[row])
+        state.z_label = int(pre.labels[row])
     move(loaded, pre.mean[row])
 
 
 def rerun(*fragments: str) -> None:
-    """From a callback: rerun only these fragments (their keys), not the whole page."""
+    """From a callback: rerun only these fragments (state.Fragment names), not the whole page."""
     try:
         st.rerun(list(fragments) if fragments else "app")
     except st.errors.StreamlitAPIException:
@@ -200,17 +200,13 @@ def apply_url(loaded, params: dict) -> None:
     pre = loaded.pre
     if "proj" in params:
         if params["proj"] in pre.projections:
-            ss.proj_pick = params["proj"]
+            state.proj_pick = params["proj"]
         else:
-            from .map_view import projection_title
-
             notice(f"The link's map {words.quoted(params['proj'], 40)} is not in this bundle: showing "
-                   f"{projection_title(default_projection(pre))}.")
+                   f"{map_view.projection_title(map_view.default_projection(pre))}.")
     if "color" in params:
-        from .map_view import colour_options
-
-        if params["color"] in colour_options(pre):
-            ss.colour_pick = params["color"]
+        if params["color"] in map_view.colour_options(pre):
+            state.colour_pick = params["color"]
         else:
             notice(f"The link's colouring {words.quoted(params['color'], 40)} is not measured in this bundle: colouring by class.")
     sel = None
@@ -234,7 +230,7 @@ def apply_url(loaded, params: dict) -> None:
             label = int(params["label"])
             if not 0 <= label < len(loaded.bundle.class_names):
                 raise ValueError
-            ss.z_label = label
+            state.z_label = label
         except ValueError:
             notice(f"The link's class {words.quoted(params['label'], 20)} does not exist in this bundle: ignored.")
     bad = 0
@@ -244,7 +240,7 @@ def apply_url(loaded, params: dict) -> None:
         except VAEError:
             bad += 1
             continue
-        ss.bookmarks[name] = {"z": z, "label": label}
+        state.bookmarks[name] = {"z": z, "label": label}
     if bad:
         notice(f"{bad} of the link's bookmarks could not be read (each is written LABEL:z0,z1,...:NAME with "
                f"{loaded.bundle.latent_dim} numbers): ignored.")
@@ -252,14 +248,14 @@ def apply_url(loaded, params: dict) -> None:
 
 def write_url(loaded) -> None:
     """Mirror the shareable state into the URL (skipped while dragging: the release writes it)."""
-    if ss.get("dragging"):
+    if state.dragging:
         return
-    want = {"bundle": loaded.name, "proj": ss.get("proj_pick", ""), "color": ss.get("colour_pick", ""),
-            "z": explore.format_latent(ss.z), "sel": str(ss.get("sel", 0))}
+    want = {"bundle": loaded.name, "proj": state.proj_pick, "color": state.colour_pick,
+            "z": explore.format_latent(state.z), "sel": str(state.sel)}
     if loaded.bundle.conditional:
-        want["label"] = str(ss.get("z_label", 0))
+        want["label"] = str(state.z_label)
     marks = [explore.format_bookmark(name, bm["z"], bm.get("label", 0))
-             for name, bm in list(ss.get("bookmarks", {}).items())[:explore.MAX_BOOKMARKS]]
+             for name, bm in list(state.bookmarks.items())[:explore.MAX_BOOKMARKS]]
     if marks:
         want["bm"] = marks
     qp = st.query_params
@@ -270,10 +266,3 @@ def write_url(loaded) -> None:
             qp.from_dict(want)
         except st.errors.StreamlitAPIException:
             pass
-
-
-def default_projection(pre) -> str:
-    for name in ("latent", "pca2", "tsne", "umap", "pca3"):
-        if name in pre.projections:
-            return name
-    return next(iter(pre.projections))

@@ -62,7 +62,7 @@ def measured_in(report: dict, short: bool = False) -> str:
 
 
 def meter_words(report: dict) -> tuple[str, str]:
-    """The off-manifold meter's verdict and its reason, from vae.latent.off_manifold's report, for every
+    """The off-manifold meter's verdict and its reason, from vae.manifold.off_manifold's report, for every
     panel that shows one: ('on the data', '40th percentile of distance to the data, in the 7 of 16 latent
     dimensions the decoder uses')."""
     verdict = str(report["verdict"])

@@ -69,7 +69,7 @@ def measure_fidelity(bundle, directions, mean, labels, probe, measure, seed=0, p
     predict = (lambda m: (m @ probe["coef"].T + probe["intercept"]).argmax(1)) if probe else None
     for direction in tqdm([x for x in directions if x.kind == "attribute"], desc="edit fidelity", disable=not progress):
         span = FIDELITY_SPAN * float(np.std(mean @ direction.vector))
-        direction.fidelity = latent.edit_fidelity(
+        direction.fidelity = edit_fidelity(
             bundle.decode, lambda xs, n=direction.name: measure(xs)[n], mean, direction.vector, span, FIDELITY_STEPS,
             FIDELITY_POINTS, encode=lambda xs, *y: bundle.encode(xs, *y)[0], probe=predict,
             labels=labels if bundle.conditional else None, seed=seed)
@@ -97,9 +97,79 @@ def measure_class_fidelity(bundle, directions, mean, labels, examples, judge, se
         if not start.any():
             continue
         span = FIDELITY_SPAN * float(np.std(mean @ direction.vector))
-        direction.fidelity = latent.edit_fidelity(
+        direction.fidelity = edit_fidelity(
             bundle.decode, lambda xs, t=target: judge.proba(xs, t), mean[start], direction.vector, span,
             FIDELITY_STEPS, FIDELITY_POINTS, encode=lambda xs, *y: xs, probe=judge.predict,
             labels=labels[start] if bundle.conditional else None, seed=seed, target=target)
         direction.fidelity["judge_accuracy"] = judge.accuracy
     return info
+
+
+# --------------------------------------------------------------------- edit fidelity, generic
+
+def moved_along(means, direction, span: float, steps: int, points: int, seed: int = 0):
+    """`points` seeded encodings, each moved by `steps` values in [-span, span] along the unit `direction`:
+    (rows picked (P,), step values (S,), moved latents (P * S, d), point by point, steps in order)."""
+    means = np.asarray(means, np.float32)
+    values = np.linspace(-span, span, steps).astype(np.float32)
+    pick = np.random.default_rng(seed).choice(len(means), size=min(points, len(means)), replace=False)
+    v = latent.unit(direction)
+    z = means[pick, None, :] + values[None, :, None] * v[None, None, :]  # (P, S, d)
+    return pick, values, z.reshape(-1, z.shape[-1])
+
+
+def edit_fidelity(decode, measure, means, direction, span: float, steps: int = 9, points: int = 128,
+                  encode=None, probe=None, labels=None, seed: int = 0, target: int | None = None) -> dict:
+    """Does moving along `direction` change what it claims to? Decode and measure, step by step.
+
+    `points` encodings are each moved by `steps` values in [-span, span] (0 included), decoded, and
+    `measure(images) -> (M,)` is applied. spearman: median over points of the rank correlation between
+    step and measured value; spearman_of_mean: the same for the mean curve. With `encode(images) ->
+    means` and `probe(means) -> classes`, class_change_rate is the share of points whose predicted
+    class anywhere on the way differs from the unedited point's; with a `target` class as well,
+    target_share_by_step is the share of points predicted as `target` at each step, and reached and
+    start_share are that share at +span and at 0. For a conditional model pass the points' `labels`:
+    decode and encode are then called with a label per image as second argument.
+    """
+    steps = steps + (steps % 2 == 0)  # odd, so that 0 is one of the steps
+    pick, values, flat = moved_along(means, direction, span, steps, points, seed)
+    extra = () if labels is None else (np.repeat(np.asarray(labels)[pick], steps),)
+    images = decode(flat, *extra)
+    measured = np.asarray(measure(images), np.float64).reshape(len(pick), steps)  # (P, S)
+    rho = step_rank_correlation(measured)
+    curve = measured.mean(0)
+    out = {"spearman": float(np.median(rho)), "spearman_mean_points": float(rho.mean()),
+           "spearman_of_mean": float(_spearman(values, curve)), "span": float(span),
+           "steps": [round(float(s), 4) for s in values], "mean_values": [round(float(c), 5) for c in curve],
+           "points": int(len(pick))}
+    if encode is not None and probe is not None:
+        classes = np.asarray(probe(encode(images, *extra))).reshape(len(pick), steps)
+        changed = classes != classes[:, steps // 2:steps // 2 + 1]  # (P, S) against the unedited point
+        out["class_change_rate"] = float(np.mean(changed.any(axis=1)))
+        out["class_changed_by_step"] = [round(float(c), 4) for c in changed.mean(0)]
+        if target is not None:
+            share = (classes == target).mean(0)  # (S,)
+            out["target_share_by_step"] = [round(float(c), 4) for c in share]
+            out["reached"], out["start_share"] = float(share[-1]), float(share[steps // 2])
+    return out
+
+
+def step_rank_correlation(measured) -> np.ndarray:
+    """Spearman correlation of each row of `measured` (P, S), values at S increasing steps, with the
+    step: (P,), +1 when a row only rises, -1 when it only falls, 0 for a flat row."""
+    from scipy.stats import rankdata
+
+    measured = np.asarray(measured, np.float64)
+    ranks = rankdata(measured, axis=1)
+    step_ranks = np.arange(1, measured.shape[1] + 1, dtype=np.float64)
+    rc, sc = ranks - ranks.mean(1, keepdims=True), step_ranks - step_ranks.mean()
+    denom = np.sqrt((rc ** 2).sum(1) * (sc ** 2).sum())
+    return np.where(denom > 0, (rc * sc).sum(1) / np.maximum(denom, 1e-12), 0.0)  # flat curves count as 0
+
+
+def _spearman(a, b) -> float:
+    from scipy.stats import spearmanr
+
+    if np.ptp(b) == 0:
+        return 0.0
+    return float(spearmanr(a, b).statistic)

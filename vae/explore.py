@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import checks, latent
+from . import checks, directions, latent
 from .errors import VAEError
 
 
@@ -98,8 +98,9 @@ def set_dimension(z, dim: int, target: float, mean, std) -> np.ndarray:
     return out
 
 
-def standardized(z, mean, std) -> np.ndarray:
-    """z in spreads from the encodings' mean, per dimension: (d,)."""
+def in_spreads(z, mean, std) -> np.ndarray:
+    """z in spreads from the encodings' mean, per dimension: (d,), the dimension sliders' values
+    (set_dimension's inverse)."""
     z = checks.vector(z, None, "the latent point")
     mean, std = checks.vector(mean, len(z), "the mean"), checks.vector(std, len(z), "the spread")
     if not np.all(std > 0):
@@ -185,9 +186,9 @@ def attribute_effects(decode, measure, means, vector, span: float, steps: int = 
     vector = checks.vector(vector, means.shape[1], "the direction")
     span = checks.scalar(span, "the span")
     steps = checks.integer(steps, "the number of steps", 2, 101)
-    pick, _, z = latent.moved_along(means, vector, span, steps, points, seed)
+    pick, _, z = directions.moved_along(means, vector, span, steps, points, seed)
     measured = measure(decode(z))
-    out = {name: float(np.median(latent.step_rank_correlation(np.asarray(vals).reshape(len(pick), steps))))
+    out = {name: float(np.median(directions.step_rank_correlation(np.asarray(vals).reshape(len(pick), steps))))
            for name, vals in measured.items()}
     return dict(sorted(out.items(), key=lambda kv: -abs(kv[1])))
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import render
-from .bundle import _json_default, _umask, atomic_write_bytes, atomic_write_json
+from .files import atomic_write_bytes, atomic_write_json, json_default, umask
 from .errors import VAEError
 
 RECORD = "generation.json"  # inside a folder or a zip; beside an .npz as NAME.json
@@ -90,7 +90,7 @@ def zip_bytes(images, labels, class_names, info: dict | None = None, root: str =
         for rel, png in _members(images, labels, class_names):
             z.writestr(f"{root}/{rel}", png)
         if info is not None:
-            z.writestr(f"{root}/{RECORD}", json.dumps(info, indent=2, default=_json_default) + "\n")
+            z.writestr(f"{root}/{RECORD}", json.dumps(info, indent=2, default=json_default) + "\n")
     return buf.getvalue()
 
 
@@ -120,7 +120,7 @@ def write_dataset(out, images, labels, class_names, info: dict | None = None) ->
                 (tmp / rel).write_bytes(png)
             if info is not None:
                 atomic_write_json(tmp / RECORD, info)
-            os.chmod(tmp, 0o777 & ~_umask())
+            os.chmod(tmp, 0o777 & ~umask())
             os.rename(tmp, out)  # whole or not at all
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

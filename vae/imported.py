@@ -193,19 +193,6 @@ def _custom_objects_locked(files: list[Path]) -> dict:
     return found
 
 
-def missing_names(names, objects: dict) -> list[str]:
-    """The custom names a config needs that neither `objects` nor Keras' activations provide."""
-    def known(n):
-        if n in objects or keras.saving.get_registered_object(n) is not None:
-            return True
-        try:
-            keras.activations.get(n)
-            return True
-        except (ValueError, TypeError):
-            return False
-    return sorted(n for n in names if not known(n))
-
-
 def custom_objects_for(model_file: Path) -> dict:
     """The custom objects an imported bundle's model.keras needs, from $VAE_CUSTOM_LAYERS ({} for this
     project's own VAE); refuses, naming the class, when one is not provided."""
@@ -213,7 +200,7 @@ def custom_objects_for(model_file: Path) -> dict:
     import zipfile
 
     from .errors import BundleError
-    from .keras_config import check_imported
+    from .keras_config import check_imported, missing_names
 
     try:
         with zipfile.ZipFile(model_file) as z:

@@ -173,8 +173,9 @@ def import_pair(encoder, decoder, dataset: str, out, mean_output=None, logvar_ou
     """Wrap the pair as a bundle at `out` and check it loads back as the app loads it; returns meta.json."""
     import keras
 
-    from .bundle import HISTORY, META, MODEL, FORMAT_VERSION, atomic_write_json, check_model_archive, package_versions, \
-        check_out, sha256, transaction
+    from .archive import check_model_archive
+    from .files import atomic_write_json, sha256
+    from .store import FORMAT_VERSION, HISTORY, META, MODEL, check_out, package_versions, transaction
     from .data import dataset_spec
     from .imported import ImportedVAE, custom_objects
 

@@ -175,8 +175,6 @@ def load_network(path, role: str, objects: dict):
 
     path = Path(path).expanduser()
     config = read_config(path, role)
-    from .imported import missing_names
-
     missing = set(missing_names(scan(config).custom, objects))
     stubs = {}
     for entry in _layer_entries(config):
@@ -234,3 +232,18 @@ def refuse_cut_layers(model, role: str, what: str) -> None:
         raise VAEError(f"The {role}'s {what} passes through layer {layer.name!r} of the custom class {cls!r}, which "
                        f"is not registered: pass the .py file that defines {cls} with --custom-layers FILE (and set "
                        "VAE_CUSTOM_LAYERS=FILE for precompute and the app).")
+
+
+def missing_names(names, objects: dict) -> list[str]:
+    """The custom names a config needs that neither `objects` nor Keras' activations provide."""
+    import keras
+
+    def known(n):
+        if n in objects or keras.saving.get_registered_object(n) is not None:
+            return True
+        try:
+            keras.activations.get(n)
+            return True
+        except (ValueError, TypeError):
+            return False
+    return sorted(n for n in names if not known(n))

@@ -19,9 +19,6 @@ import numpy as np
 from . import checks
 from .errors import VAEError
 
-LOG_2PI = math.log(2 * math.pi)
-
-
 # ---------------------------------------------------------------------------- moving and sampling
 
 def lerp(a, b, n: int) -> np.ndarray:
@@ -160,8 +157,9 @@ def linear_classifier(x, y, seed: int = 0):
     return LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=200, random_state=seed).fit(x, y)
 
 
-def standardise(means) -> tuple[np.ndarray, np.ndarray]:
-    """Means scaled to unit variance per dimension, (N, d), and the per-dimension std, (d,)."""
+def unit_variance(means) -> tuple[np.ndarray, np.ndarray]:
+    """A set of means centred and scaled to unit variance per dimension, (N, d), and the per-dimension std,
+    (d,): what the direction fits (class_direction, attribute_direction) are fitted on."""
     means = np.asarray(means, np.float64)
     sd = means.std(0)
     return (means - means.mean(0)) / np.where(sd > 1e-12, sd, 1.0), sd
@@ -178,7 +176,7 @@ def class_direction(means, labels, cls: int, other: int | None = None, holdout: 
     """
     labels = np.asarray(labels)
     keep = np.ones(len(labels), bool) if other is None else np.isin(labels, [cls, other])
-    u, sd = standardise(means)
+    u, sd = unit_variance(means)
     x, u, y = np.asarray(means, np.float64)[keep], u[keep], (labels[keep] == cls).astype(int)
     if y.min() == y.max():
         raise VAEError(f"Class {cls} needs both examples and counter-examples among the encodings.")
@@ -204,7 +202,7 @@ def attribute_direction(means, values, holdout: float = 0.2, seed: int = 0):
     from sklearn.linear_model import Ridge
 
     z, values = np.asarray(means, np.float64), np.asarray(values, np.float64)
-    u, sd = standardise(z)
+    u, sd = unit_variance(z)
     train, test = split_holdout(len(z), holdout, seed)
     reg = Ridge(alpha=1e-3).fit(u[train], values[train])
     v = unit(sd * reg.coef_)
@@ -220,155 +218,3 @@ def _r2(true, pred) -> float:
 
 
 # ---------------------------------------------------------------------------------- off-manifold
-
-def log_prior(z) -> np.ndarray:
-    """log N(z; 0, I) in nats, (M,)."""
-    z = checks.rows(z, None, "the latent points", finite=False)
-    return -0.5 * (z.shape[1] * LOG_2PI + (z ** 2).sum(1))
-
-
-INACTIVE_KL = 0.01  # nats: below this mean KL a dimension carries no information and the decoder ignores it
-
-
-def active_dimensions(kl_per_dim) -> np.ndarray:
-    """The latent dimensions the model uses: mean KL from the prior of at least INACTIVE_KL nats (indices,
-    in order). The one definition of "active" for the sliders, the model card and the off-manifold meter;
-    NaN (not measured) counts as inactive."""
-    kl = np.nan_to_num(np.asarray(kl_per_dim, np.float64).reshape(-1), nan=0.0)
-    return np.flatnonzero(kl >= INACTIVE_KL)
-
-
-def manifold_reference(means, k: int = 5, sample: int = 2000, seed: int = 0, dims=None) -> dict:
-    """What is typical among the encodings: sorted k-NN distances (of a sample), prior log-densities,
-    and a KD-tree of the encodings that makes each later off_manifold call take well under a millisecond.
-
-    `dims`: the latent dimensions to measure in (active_dimensions: where prior draws and encodings differ
-    only in what the decoder ignores, a distance over every dimension calls every prior draw far off);
-    None or empty: all of them. The sample's neighbours come from the same tree, so memory stays O(N)
-    (70,000 encodings: a few MB, where a brute-force (sample, N) distance table would take ~0.5 GB)."""
-    from scipy.spatial import cKDTree
-
-    means = checks.rows(means, None, "the encodings", min_rows=1, dtype=np.float32)  # finite: a tree needs it
-    k = checks.integer(k, "k", 1)
-    d = means.shape[1]
-    dims = np.arange(d) if dims is None or len(dims) == 0 else np.asarray(dims, np.int64).reshape(-1)
-    if dims.min() < 0 or dims.max() >= d:
-        raise VAEError(f"the dimensions to measure in must lie in 0..{d - 1}.")
-    used = means[:, dims]
-    tree = cKDTree(used.astype(np.float64))
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(used), size=min(sample, len(used)), replace=False)
-    kk = min(k + 1, len(used))
-    dist = tree.query(used[pick].astype(np.float64), k=kk)[0].reshape(len(pick), kk)
-    knn = np.sort(dist[:, 1:].mean(1)) if kk > 1 else np.zeros(1)  # column 0 is the point itself
-    return {"k": k, "knn_sorted": knn, "log_prior_sorted": np.sort(log_prior(used)), "tree": tree,
-            "dims": dims, "latent_dim": d}
-
-
-def off_manifold(z, means, k: int = 5, reference: dict | None = None) -> dict:
-    """How far z lies from the encodings, compared with how far encodings lie from each other, measured
-    in the reference's dimensions (all, or the active ones: see manifold_reference).
-
-    Returns knn_distance (mean distance to the k nearest encodings), ratio (that over the median among
-    encodings), percentile (share of encodings whose own k-NN distance is smaller, 0-100), verdict
-    ("typical" below the 90th percentile, "unusual" below the 99th, else "far off"), log_prior (nats,
-    over the measured dimensions) and log_prior_percentile (share of encodings with a lower prior
-    density), dims_used and latent_dim (how many dimensions were measured, of how many). Scalars for
-    one z (d,), arrays for z (M, d). Pass `reference` from `manifold_reference` to make repeated calls cheap.
-    """
-    single = np.ndim(z) == 1
-    if reference is not None and "tree" in reference:  # the app's path: no pass over all the encodings
-        ref = reference
-        d = int(ref.get("latent_dim", ref["tree"].m))
-        dims = ref.get("dims", np.arange(d))
-        q = checks.rows(z, d, "the latent points", dtype=np.float32)[:, dims]
-        dist = ref["tree"].query(q.astype(np.float64), k=min(ref["k"], ref["tree"].n))[0].reshape(len(q), -1)
-    else:
-        means = checks.table(means, "the encodings", min_rows=1)
-        ref = reference or manifold_reference(means, k)
-        d = means.shape[1]
-        dims = ref.get("dims", np.arange(d))
-        q = checks.rows(z, d, "the latent points", dtype=np.float32)[:, dims]
-        _, dist = nearest(q, means[:, dims], ref["k"])
-    knn = dist.mean(1)
-    typical = float(np.median(ref["knn_sorted"]))
-    pct = 100.0 * np.searchsorted(ref["knn_sorted"], knn, side="right") / len(ref["knn_sorted"])
-    lp = log_prior(q)
-    lp_pct = 100.0 * np.searchsorted(ref["log_prior_sorted"], lp, side="left") / len(ref["log_prior_sorted"])
-    verdict = np.where(pct < 90, "typical", np.where(pct < 99, "unusual", "far off"))
-    out = {"knn_distance": knn, "typical_distance": typical, "ratio": knn / max(typical, 1e-12),
-           "percentile": pct, "verdict": verdict, "log_prior": lp, "log_prior_percentile": lp_pct}
-    if single:
-        out = {key: (val[0].item() if isinstance(val, np.ndarray) else val) for key, val in out.items()}
-    out["dims_used"], out["latent_dim"] = int(len(dims)), d
-    return out
-
-
-# --------------------------------------------------------------------------------- edit fidelity
-
-def moved_along(means, direction, span: float, steps: int, points: int, seed: int = 0):
-    """`points` seeded encodings, each moved by `steps` values in [-span, span] along the unit `direction`:
-    (rows picked (P,), step values (S,), moved latents (P * S, d), point by point, steps in order)."""
-    means = np.asarray(means, np.float32)
-    values = np.linspace(-span, span, steps).astype(np.float32)
-    pick = np.random.default_rng(seed).choice(len(means), size=min(points, len(means)), replace=False)
-    v = unit(direction)
-    z = means[pick, None, :] + values[None, :, None] * v[None, None, :]  # (P, S, d)
-    return pick, values, z.reshape(-1, z.shape[-1])
-
-
-def edit_fidelity(decode, measure, means, direction, span: float, steps: int = 9, points: int = 128,
-                  encode=None, probe=None, labels=None, seed: int = 0, target: int | None = None) -> dict:
-    """Does moving along `direction` change what it claims to? Decode and measure, step by step.
-
-    `points` encodings are each moved by `steps` values in [-span, span] (0 included), decoded, and
-    `measure(images) -> (M,)` is applied. spearman: median over points of the rank correlation between
-    step and measured value; spearman_of_mean: the same for the mean curve. With `encode(images) ->
-    means` and `probe(means) -> classes`, class_change_rate is the share of points whose predicted
-    class anywhere on the way differs from the unedited point's; with a `target` class as well,
-    target_share_by_step is the share of points predicted as `target` at each step, and reached and
-    start_share are that share at +span and at 0. For a conditional model pass the points' `labels`:
-    decode and encode are then called with a label per image as second argument.
-    """
-    steps = steps + (steps % 2 == 0)  # odd, so that 0 is one of the steps
-    pick, values, flat = moved_along(means, direction, span, steps, points, seed)
-    extra = () if labels is None else (np.repeat(np.asarray(labels)[pick], steps),)
-    images = decode(flat, *extra)
-    measured = np.asarray(measure(images), np.float64).reshape(len(pick), steps)  # (P, S)
-    rho = step_rank_correlation(measured)
-    curve = measured.mean(0)
-    out = {"spearman": float(np.median(rho)), "spearman_mean_points": float(rho.mean()),
-           "spearman_of_mean": float(_spearman(values, curve)), "span": float(span),
-           "steps": [round(float(s), 4) for s in values], "mean_values": [round(float(c), 5) for c in curve],
-           "points": int(len(pick))}
-    if encode is not None and probe is not None:
-        classes = np.asarray(probe(encode(images, *extra))).reshape(len(pick), steps)
-        changed = classes != classes[:, steps // 2:steps // 2 + 1]  # (P, S) against the unedited point
-        out["class_change_rate"] = float(np.mean(changed.any(axis=1)))
-        out["class_changed_by_step"] = [round(float(c), 4) for c in changed.mean(0)]
-        if target is not None:
-            share = (classes == target).mean(0)  # (S,)
-            out["target_share_by_step"] = [round(float(c), 4) for c in share]
-            out["reached"], out["start_share"] = float(share[-1]), float(share[steps // 2])
-    return out
-
-
-def step_rank_correlation(measured) -> np.ndarray:
-    """Spearman correlation of each row of `measured` (P, S), values at S increasing steps, with the
-    step: (P,), +1 when a row only rises, -1 when it only falls, 0 for a flat row."""
-    from scipy.stats import rankdata
-
-    measured = np.asarray(measured, np.float64)
-    ranks = rankdata(measured, axis=1)
-    step_ranks = np.arange(1, measured.shape[1] + 1, dtype=np.float64)
-    rc, sc = ranks - ranks.mean(1, keepdims=True), step_ranks - step_ranks.mean()
-    denom = np.sqrt((rc ** 2).sum(1) * (sc ** 2).sum())
-    return np.where(denom > 0, (rc * sc).sum(1) / np.maximum(denom, 1e-12), 0.0)  # flat curves count as 0
-
-
-def _spearman(a, b) -> float:
-    from scipy.stats import spearmanr
-
-    if np.ptp(b) == 0:
-        return 0.0
-    return float(spearmanr(a, b).statistic)

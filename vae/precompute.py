@@ -98,7 +98,8 @@ def reconstruction_errors(bundle, x, mean, labels, progress):
 
 def fit_projections(mean, s: Settings, notes: list, progress: bool, timings: dict) -> dict:
     """PCA 2-D and 3-D; t-SNE and UMAP sharing one exact neighbour graph; the identity map for d = 2."""
-    from .projection import IdentityProjection, PCAProjection, TSNEProjection, UMAPProjection, knn_graph
+    from .embeddings import TSNEProjection, UMAPProjection, knn_graph
+    from .projection import IdentityProjection, PCAProjection
 
     d = mean.shape[1]
     maps = {}
@@ -140,7 +141,8 @@ def check_spread(mean, noun: str = "example") -> None:
 def precompute(path, settings: Settings | None = None, progress: bool = True, **kw) -> tuple[dict, list]:
     """Compute and store everything; returns the step timings in seconds and notes on skipped steps.
     Settings may also be given as keywords (precompute(path, split="train", no_umap=True))."""
-    from .bundle import load_bundle, sha256
+    from .bundle import load_bundle
+    from .files import sha256
     from .directions import FIDELITY_POINTS, FIDELITY_SPAN, FIDELITY_STEPS, fit_directions, measure_class_fidelity, \
         measure_fidelity
     from .precomputed import Precomputed, save_precomputed

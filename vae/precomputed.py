@@ -24,9 +24,10 @@ import weakref
 
 import numpy as np
 
-from . import latent, projection
-from .bundle import PRECOMPUTE_HINT, update_bundle
-from .errors import BundleError
+from . import manifold, projection
+from .bundle import PRECOMPUTE_HINT
+from .errors import BundleError, PrecomputeError
+from .store import update_bundle
 
 FORMAT = 1
 
@@ -82,13 +83,13 @@ class Precomputed:
         return scores.argmax(1)
 
     def off_manifold(self, z, k: int = 5) -> dict:
-        """latent.off_manifold against these encodings, in the active dimensions; the reference is built on
+        """vae.manifold.off_manifold against these encodings, in the active dimensions; the reference is built on
         the first call."""
         with self._lock:
             if self._reference is None or self._reference["k"] != k:
-                active = latent.active_dimensions(self.kl_per_dim)
-                self._reference = latent.manifold_reference(self.mean, k, dims=active)
-        return latent.off_manifold(z, self.mean, k, reference=self._reference)
+                active = manifold.active_dimensions(self.kl_per_dim)
+                self._reference = manifold.manifold_reference(self.mean, k, dims=active)
+        return manifold.off_manifold(z, self.mean, k, reference=self._reference)
 
 
 # ------------------------------------------------------------------------------------------ save
@@ -138,7 +139,7 @@ def _load(bundle) -> Precomputed:
     hint = PRECOMPUTE_HINT.format(path=bundle.path)
     info = bundle.meta.get("precompute")
     if not isinstance(info, dict) or not bundle.has("encodings"):
-        raise BundleError(f"Bundle {bundle.path} has no precomputed encodings yet: run `{hint}` "
+        raise PrecomputeError(f"Bundle {bundle.path} has no precomputed encodings yet: run `{hint}` "
                           "(about a minute for 10,000 images).")
     enc = bundle.arrays("encodings")
     mean = enc["mean"]
@@ -154,7 +155,7 @@ def _load(bundle) -> Precomputed:
     def column(arrays: dict, key: str, what: str, shape, dtype=np.float32):
         if key in arrays:
             if arrays[key].shape != shape:
-                raise BundleError(f"{key} in bundle {bundle.path} has shape {arrays[key].shape}, expected {shape}: "
+                raise PrecomputeError(f"{key} in bundle {bundle.path} has shape {arrays[key].shape}, expected {shape}: "
                                   f"run `{hint}` again.")
             return arrays[key]
         missing.append(f"{what}: run `{hint}`")
@@ -165,7 +166,7 @@ def _load(bundle) -> Precomputed:
         missing.append(f"up-to-date encodings (the model was retrained after precompute): run `{hint}`")
     images = optional("images", "images").get("images", np.zeros((0, *bundle.image_shape), np.uint8))
     if len(images) and images.shape != (n, *bundle.image_shape):
-        raise BundleError(f"images in bundle {bundle.path} do not match the encodings: run `{hint}` again.")
+        raise PrecomputeError(f"images in bundle {bundle.path} do not match the encodings: run `{hint}` again.")
     attribute_arrays = optional("attributes", "measured attributes")
     attributes = {k: column(attribute_arrays, k, k, (n,)) for k in attribute_arrays}
     projections = _projections(bundle, info, mean, optional("projections", "t-SNE / UMAP maps"))
@@ -195,7 +196,7 @@ def _projections(bundle, info: dict, mean: np.ndarray, arrays: dict) -> dict:
         if "embedding" not in own:
             continue
         if own["embedding"].shape[0] != len(mean):
-            raise BundleError(f"The {name} map in bundle {bundle.path} does not match the encodings: "
+            raise PrecomputeError(f"The {name} map in bundle {bundle.path} does not match the encodings: "
                               f"run `{PRECOMPUTE_HINT.format(path=bundle.path)}` again.")
         out[name] = projection.from_arrays(name, own, p_info, mean)
     if not out and mean.shape[1] >= 2:

@@ -9,14 +9,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from helpers import CHROMIUM, ROOT, launch, streamlit_server  # noqa: E402
+from scripts.browser import CHROMIUM, ROOT, TIMING, launch, streamlit_server
 
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 
@@ -37,7 +34,6 @@ def e2e_bundle(tmp_path_factory) -> Path:
     shipped = _shipped()
     if shipped is not None:
         return shipped
-    sys.path.insert(0, str(ROOT / "tests"))
     from tiny import train_tiny
     from vae.precompute import precompute
 
@@ -52,18 +48,27 @@ def app_url(e2e_bundle, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     log = tmp_path_factory.mktemp("e2e_log") / "streamlit.log"
-    with streamlit_server(bundles=[e2e_bundle], log=log) as url:
+    with streamlit_server(bundles=[e2e_bundle], log=log, env=TIMING) as url:  # tests read the pad's timing log
         yield url
 
 
 @pytest.fixture(scope="session")
-def browser(app_url):
+def chromium():
+    """Chromium under Playwright, one for the whole session (one sync Playwright at a time per thread)."""
+    pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = launch(p)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def browser(app_url, chromium):
+    return chromium
 
 
 @pytest.fixture(scope="session")

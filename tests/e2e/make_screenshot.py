@@ -5,11 +5,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import helpers as h  # noqa: E402
+from scripts import browser as h
 
 
 def main(argv=None) -> int:

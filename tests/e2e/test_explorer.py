@@ -10,7 +10,8 @@ import io
 
 import numpy as np
 import pytest
-from helpers import (decoded, drag_slider, inspected_row, isolated_point, map_data_to_screen, pad_box, ring_xy,
+
+from scripts.browser import (decoded, drag_slider, inspected_row, isolated_point, map_data_to_screen, pad_box, ring_xy,
                      scene_isolated_point, scene_point_xy, wait_decoded, wait_decoded_change, wait_idle)
 from PIL import Image
 

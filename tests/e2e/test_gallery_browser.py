@@ -8,7 +8,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from helpers import ROOT, wait_decoded, wait_idle
+
+from scripts.browser import ROOT, wait_decoded, wait_idle
 from PIL import Image
 
 pytestmark = pytest.mark.e2e

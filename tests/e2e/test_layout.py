@@ -9,7 +9,8 @@ view, the legend filter and bookmarks survive the model card and a reload.
 from __future__ import annotations
 
 import pytest
-from helpers import isolated_point, pad_box, wait_decoded, wait_idle
+
+from scripts.browser import isolated_point, pad_box, wait_decoded, wait_idle
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM, ROOT
+
+from scripts.browser import CHROMIUM, ROOT
 
 pytestmark = pytest.mark.e2e
 

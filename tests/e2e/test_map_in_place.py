@@ -5,7 +5,8 @@ chart's click mode, and a 2-D/3-D switch shows the kept chart of that kind again
 from __future__ import annotations
 
 import pytest
-from helpers import wait_decoded, wait_idle
+
+from scripts.browser import wait_decoded, wait_idle
 
 pytestmark = pytest.mark.e2e
 

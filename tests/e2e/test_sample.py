@@ -6,7 +6,8 @@ box it already shows unless the server sends a new one.)
 from __future__ import annotations
 
 import pytest
-from helpers import decoded, wait_decoded, wait_decoded_change, wait_idle
+
+from scripts.browser import decoded, wait_decoded, wait_decoded_change, wait_idle
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,135 @@
+"""The sentence VAE measured against its language-model anchor on the test split (BENCHMARKS.md rows).
+
+    python -m vae.modalities.text.measure --vae /tmp/text_runs/long --lm /tmp/text_runs/lm --k 20
+
+--vae/--lm are weight prefixes written by `remedies --save` (PREFIX.encoder/decoder.weights.h5). Per-token
+figures divide the test split's summed NLL by its scored tokens (characters + END marks). The VAE's NLL is
+the importance-weighted bound (Burda et al. 2016) with k posterior samples; the anchor's is exact (it has
+no latent: the same decoder fed z = 0).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+
+import numpy as np
+
+
+def iwae(enc, dec, x, k: int = 20, batch: int = 128, seed: int = 0) -> np.ndarray:
+    """-log p(x) upper bound per sentence, (N,): -logmeanexp over k of log p(x|z) + log p(z) - log q(z|x)."""
+    from . import networks
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for lo in range(0, len(x), batch):
+        xb = x[lo:lo + batch]
+        mean, logvar = (t.numpy() for t in enc(xb))
+        logw = []
+        for _ in range(k):
+            eps = rng.standard_normal(mean.shape).astype(np.float32)
+            z = mean + np.exp(0.5 * logvar) * eps
+            log_pz = -0.5 * (z ** 2 + math.log(2 * math.pi)).sum(1)
+            log_qz = -0.5 * (eps ** 2 + logvar + math.log(2 * math.pi)).sum(1)
+            logw.append(-networks.nll(dec, z, xb).numpy() + log_pz - log_qz)
+        logw = np.stack(logw)                                             # (k, B)
+        top = logw.max(0)
+        out.append(-(top + np.log(np.exp(logw - top).mean(0))))
+    return np.concatenate(out)
+
+
+def lm_nll(dec, x, latent_dim: int, batch: int = 256) -> np.ndarray:
+    """Exact -log p(x) per sentence of the anchor (z = 0), (N,)."""
+    from . import networks
+
+    return np.concatenate([networks.nll(dec, np.zeros((len(x[lo:lo + batch]), latent_dim), np.float32),
+                                        x[lo:lo + batch]).numpy() for lo in range(0, len(x), batch)])
+
+
+def knn_accuracy(train_z, train_y, test_z, test_y, k: int = 10) -> float:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return float(KNeighborsClassifier(k).fit(train_z, train_y).score(test_z, test_y))
+
+
+def load(prefix: str, spec, latent_dim: int):
+    from . import networks
+
+    enc, dec = networks.build_encoder(spec, latent_dim), networks.build_decoder(spec, latent_dim)
+    enc.load_weights(f"{prefix}.encoder.weights.h5")
+    dec.load_weights(f"{prefix}.decoder.weights.h5")
+    return enc, dec
+
+
+def measure(enc, dec, ds, k: int = 20) -> dict:
+    """Every test-split figure of one VAE: IWAE NLL per token and per sentence, perplexity, KL, active units,
+    reconstruction from the posterior mean (exact match, character accuracy), 10-NN collection accuracy."""
+    from . import networks
+    from .tokenizer import lengths
+
+    x, tokens = ds.x_test, int(lengths(ds.x_test).sum())
+    bound = iwae(enc, dec, x, k)
+    mean, logvar = (np.concatenate(a) for a in zip(*[(m.numpy(), v.numpy()) for m, v in
+                                                     (enc(x[lo:lo + 256]) for lo in range(0, len(x), 256))]))
+    kl = (-0.5 * (1 + logvar - mean ** 2 - np.exp(logvar))).sum(1)
+    recon = np.concatenate([networks.greedy(dec, mean[lo:lo + 256]) for lo in range(0, len(x), 256)])
+    n = lengths(x)
+    scored = np.arange(x.shape[1])[None] < n[:, None]
+    train_mean = np.concatenate([enc(ds.x_train[lo:lo + 256])[0].numpy() for lo in range(0, len(ds.x_train), 256)])
+    return {"nll_per_token": float(bound.sum() / tokens), "nll_per_sentence": float(bound.mean()),
+            "perplexity": float(math.exp(bound.sum() / tokens)), "kl_per_sentence": float(kl.mean()),
+            "active_units": int((mean.var(0) > 0.01).sum()), "latent_dim": int(mean.shape[1]),
+            "exact_match": float((recon == x).all(1).mean()),
+            "char_accuracy": float(((recon == x) & scored).sum() / scored.sum()),
+            "knn10_accuracy": knn_accuracy(train_mean, ds.y_train, mean, ds.y_test), "iwae_k": k,
+            "test_sentences": len(x), "test_tokens": tokens}
+
+
+def decode_latency(path, x, repeats: int = 50) -> dict:
+    """Median and 90th-percentile milliseconds of Bundle.decode of one latent vector (after one warm-up call)."""
+    from ...bundle import load_bundle
+
+    b = load_bundle(path)
+    z = b.encode(x[:repeats])[0]
+    b.decode(z[:1])
+    times = []
+    for row in z:
+        t = time.perf_counter()
+        b.decode(row[None])
+        times.append(1000 * (time.perf_counter() - t))
+    return {"decode_ms_median": float(np.median(times)), "decode_ms_p90": float(np.percentile(times, 90))}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vae", required=True)
+    parser.add_argument("--lm", default="")
+    parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--latent-dim", type=int, default=16)
+    parser.add_argument("--bundle", default="", help="also time decoding one sentence through this bundle's API")
+    args = parser.parse_args(argv)
+
+    from . import MODALITY
+    from .spec import TextSpec
+    from .tokenizer import lengths
+
+    ds = MODALITY.load_dataset("fortunes")
+    spec = TextSpec(length=ds.x_train.shape[1])
+    start = time.perf_counter()
+    row = {"model": "vae", **measure(*load(args.vae, spec, args.latent_dim), ds, args.k)}
+    if args.lm:
+        _, dec = load(args.lm, spec, args.latent_dim)
+        nll = lm_nll(dec, ds.x_test, args.latent_dim)
+        tokens = int(lengths(ds.x_test).sum())
+        row.update(lm_nll_per_token=float(nll.sum() / tokens), lm_nll_per_sentence=float(nll.mean()),
+                   lm_perplexity=float(math.exp(nll.sum() / tokens)))
+        row["gap_percent"] = 100 * (row["nll_per_token"] / row["lm_nll_per_token"] - 1)
+    if args.bundle:
+        row.update(decode_latency(args.bundle, ds.x_test))
+    row["seconds"] = round(time.perf_counter() - start, 1)
+    print(json.dumps(row, indent=1))
+
+
+if __name__ == "__main__":
+    main()
