@@ -72,7 +72,8 @@ def test_only_the_image_display_module_knows_the_data_are_images():
         if p in (UI / "display" / "image.py", UI / "map_view.py"):  # the map's backdrop is a picture of the map
             continue
         code = ast.unparse(ast.parse(p.read_text()))
-        found = [word for word in IMAGE_ONLY if word in code]
+        allowed = ("file_uploader",) if p == UI / "display" / "melody.py" else ()  # melodies arrive as MIDI files
+        found = [word for word in IMAGE_ONLY if word in code and word not in allowed]
         assert not found, (p.name, found)
 
 

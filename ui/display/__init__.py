@@ -37,6 +37,7 @@ from vae.errors import VAEError
 
 REGISTRY = {  # modality name -> its display module, imported on first use
     "image": "ui.display.image",
+    "melody": "ui.display.melody",
     "text": "ui.display.text",
 }
 DEFAULT = "image"

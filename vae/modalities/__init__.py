@@ -15,6 +15,7 @@ from .base import Modality
 
 REGISTRY = {  # name -> module that defines MODALITY; imported on first use (TensorFlow stays unimported)
     "image": "vae.modalities.image",
+    "melody": "vae.modalities.melody",
     "text": "vae.modalities.text",
 }
 DEFAULT = "image"

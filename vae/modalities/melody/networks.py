@@ -1,0 +1,175 @@
+"""The sequence VAE's networks: a bidirectional LSTM encoder and a 32-step decoder with a categorical output.
+
+    enc = build_encoder(spec, latent_dim=32, num_classes=0)    # tokens (B, T) -> [mean, logvar] (B, d)
+    dec = MelodyDecoder(**spec.decoder_config(32, 0))
+    logits = dec([z, tokens])                                  # (B, T, V), teacher forced
+    dec.greedy(z)                                              # (B, T) int32: one compiled 32-step loop
+
+Two decoders: "autoregressive" (an LSTM fed the previous token and z at every step, its state started
+from z; trained with teacher forcing) and "parallel" (z -> 32 step vectors -> bidirectional LSTM, all
+steps at once). Both are registered Keras classes that load with safe_mode=True.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+from ...errors import VAEError
+from .tokens import STEPS, VOCAB
+
+DECODERS = ("autoregressive", "parallel")
+MAX_SIZE = 1 << 14          # any one width or length
+
+
+def _opt(default, help: str, **extra):
+    return dataclasses.field(default=default, metadata={"help": help, **extra})
+
+
+@dataclasses.dataclass
+class MelodySpec:
+    """The networks' settings and the data's shape (stored as meta.json "model" keys)."""
+
+    steps: int = STEPS
+    vocab: int = VOCAB
+    embed: int = _opt(64, "size of the token embedding")
+    encoder_units: int = _opt(256, "LSTM units in each direction of the encoder")
+    decoder_units: int = _opt(256, "LSTM units of the decoder")
+    decoder: str = _opt("autoregressive", "autoregressive (previous token and z at every step) or parallel "
+                        "(all 32 steps from z at once)", choices=DECODERS)
+
+    def __post_init__(self):
+        for f in ("steps", "vocab", "embed", "encoder_units", "decoder_units"):
+            if not 1 <= int(getattr(self, f)) <= MAX_SIZE:
+                raise VAEError(f"{f} must be between 1 and {MAX_SIZE}, got {getattr(self, f)}.")
+            setattr(self, f, int(getattr(self, f)))
+        if self.decoder not in DECODERS:
+            raise VAEError(f"decoder must be one of {', '.join(DECODERS)}, got {str(self.decoder)[:40]!r}.")
+
+    @property
+    def input_shape(self) -> tuple:
+        return (self.steps,)
+
+    def check_size(self, latent_dim: int, num_classes: int) -> None:
+        """Before any layer is built: refuse a model whose weights would not fit in memory."""
+        from ... import limits
+        lstm = 4 * self.decoder_units * (self.decoder_units + self.embed + latent_dim + num_classes + 1)
+        enc = 8 * self.encoder_units * (self.encoder_units + self.embed + 1)
+        if lstm + enc > limits.MAX_PARAMETERS:
+            raise VAEError(f"This melody model would have about {lstm + enc:,} weights, over the limit of "
+                           f"{limits.MAX_PARAMETERS:,}: lower --encoder-units or --decoder-units.")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def decoder_config(self, latent_dim: int, num_classes: int) -> dict:
+        return {"steps": self.steps, "vocab": self.vocab, "embed": self.embed, "units": self.decoder_units,
+                "kind": self.decoder, "latent_dim": int(latent_dim), "num_classes": int(num_classes)}
+
+
+def build_encoder(spec: MelodySpec, latent_dim: int, num_classes: int = 0) -> keras.Model:
+    """Tokens (B, T) int32 (and a one-hot label) -> posterior mean and log-variance, each (B, d)."""
+    tokens = keras.Input(shape=(spec.steps,), dtype="int32", name="tokens")
+    inputs = [tokens]
+    h = layers.Embedding(spec.vocab, spec.embed, name="embed")(tokens)             # (B, T, E)
+    h = layers.Bidirectional(layers.LSTM(spec.encoder_units), name="bilstm")(h)    # (B, 2U): both final states
+    if num_classes:
+        label = keras.Input(shape=(num_classes,), name="label")
+        inputs.append(label)
+        h = layers.Concatenate()([h, label])
+    mean = layers.Dense(latent_dim, name="z_mean", dtype="float32")(h)
+    logvar = layers.Dense(latent_dim, name="z_log_var", dtype="float32")(h)
+    return keras.Model(inputs, [mean, logvar], name="encoder")
+
+
+@keras.saving.register_keras_serializable(package="vae")
+class MelodyDecoder(keras.Model):
+    """p(tokens | z): logits (B, T, V) teacher forced; greedy and sampled sequences by a compiled loop."""
+
+    def __init__(self, steps=STEPS, vocab=VOCAB, embed=64, units=256, kind="autoregressive", latent_dim=32,
+                 num_classes=0, **kwargs):
+        super().__init__(**kwargs)
+        self.steps, self.vocab, self.embed_dim, self.units = int(steps), int(vocab), int(embed), int(units)
+        self.kind, self.latent_dim, self.num_classes = kind, int(latent_dim), int(num_classes)
+        self.width = self.latent_dim + self.num_classes                          # z, then the one-hot label
+        if kind == "autoregressive":
+            self.start = self.vocab                                                # an extra id: "no token yet"
+            self.embed = layers.Embedding(self.vocab + 1, self.embed_dim, name="embed")
+            self.init_h = layers.Dense(self.units, activation="tanh", name="init_h")
+            self.init_c = layers.Dense(self.units, name="init_c")
+            self.lstm = layers.LSTM(self.units, return_sequences=True, name="lstm")
+        else:
+            self.expand = layers.Dense(self.steps * self.embed_dim, activation="relu", name="expand")
+            self.lstm = layers.Bidirectional(layers.LSTM(self.units, return_sequences=True), name="bilstm")
+        self.out = layers.Dense(self.vocab, name="logits", dtype="float32")
+        self._build_all()
+        self.built = True
+
+    def _build_all(self):
+        z = ops.zeros((1, self.width))
+        self.call([z, ops.zeros((1, self.steps), "int32")])
+        self._greedy = tf.function(self._loop, input_signature=[
+            tf.TensorSpec([None, self.width], tf.float32), tf.TensorSpec([], tf.float32),
+            tf.TensorSpec([2], tf.int32)], reduce_retracing=True)
+
+    def get_config(self):
+        return {**super().get_config(), "steps": self.steps, "vocab": self.vocab, "embed": self.embed_dim,
+                "units": self.units, "kind": self.kind, "latent_dim": self.latent_dim,
+                "num_classes": self.num_classes}
+
+    def state0(self, z):
+        return [self.init_h(z), self.init_c(z)]
+
+    def call(self, inputs, training=False):
+        """[z (B, d+k), tokens (B, T)] -> logits (B, T, V); step t sees the tokens before t."""
+        z, tokens = inputs
+        z = ops.cast(z, "float32")
+        batch = ops.shape(z)[0]
+        if self.kind != "autoregressive":
+            h = ops.reshape(self.expand(z), (batch, self.steps, self.embed_dim))
+            return self.out(self.lstm(h, training=training))
+        prev = ops.concatenate([ops.full((batch, 1), self.start, "int32"),
+                                ops.cast(tokens, "int32")[:, :-1]], axis=1)          # (B, T) shifted right
+        zs = ops.repeat(ops.expand_dims(z, 1), self.steps, axis=1)                   # (B, T, d+k)
+        h = ops.concatenate([self.embed(prev), zs], axis=-1)
+        return self.out(self.lstm(h, initial_state=self.state0(z), training=training))
+
+    def _loop(self, z, temperature, seed):
+        """32 steps of the autoregressive LSTM; temperature 0 is greedy, else a seeded categorical draw."""
+        if self.kind != "autoregressive":
+            logits = self.call([z, tf.zeros((tf.shape(z)[0], self.steps), tf.int32)])
+            if temperature <= 0:
+                return tf.argmax(logits, axis=-1, output_type=tf.int32)
+            flat = tf.reshape(logits, (-1, self.vocab)) / temperature
+            draw = tf.random.stateless_categorical(flat, 1, seed, dtype=tf.int32)
+            return tf.reshape(draw, (-1, self.steps))
+        state = self.state0(z)
+        token = tf.fill([tf.shape(z)[0]], self.start)
+        out = []
+        for t in range(self.steps):                                   # unrolled once, at trace time
+            x = tf.concat([self.embed(token), z], axis=-1)
+            h, state = self.lstm.cell(x, state)
+            logits = self.out(h)
+            if temperature <= 0:
+                token = tf.argmax(logits, axis=-1, output_type=tf.int32)
+            else:
+                token = tf.random.stateless_categorical(logits / temperature, 1, seed + t, dtype=tf.int32)[:, 0]
+            out.append(token)
+        return tf.stack(out, axis=1)                                  # (B, T)
+
+    def greedy(self, z):
+        """The most likely token at every step given the ones chosen before: (B, T) int32."""
+        return self._greedy(tf.convert_to_tensor(z, tf.float32), tf.constant(0.0), tf.constant([0, 0]))
+
+    def draw(self, z, temperature=1.0, seed=0):
+        """Ancestral sampling at a temperature: (B, T) int32, the same for the same seed."""
+        return self._greedy(tf.convert_to_tensor(z, tf.float32), tf.constant(float(temperature)),
+                            tf.constant([int(seed) % (2 ** 31), 0], tf.int32))
+
+
+def token_nll(logits, tokens):
+    """-log p(tokens | z) per sequence in nats, (B,): categorical cross-entropy summed over steps."""
+    ce = keras.losses.sparse_categorical_crossentropy(ops.cast(tokens, "int32"), logits, from_logits=True)
+    return ops.sum(ce, axis=-1)
