@@ -8,11 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tiny import ROOT  # noqa: F401  (puts the repository on sys.path)
-
-from ui import display  # noqa: E402
-from ui.display import image  # noqa: E402
-from vae.errors import VAEError  # noqa: E402
+from ui import display
+from ui.display import image
+from vae.errors import VAEError
 
 
 def _bundle(meta):

@@ -6,11 +6,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tiny import ROOT  # noqa: F401  (the repository on sys.path)
-
-from vae import explore  # noqa: E402
-from vae.precomputed import Direction  # noqa: E402
-from vae.view import ExplorerView, class_change, map_bounds, trust  # noqa: E402
+from vae import explore
+from vae.precomputed import Direction
+from vae.view import ExplorerView, class_change, map_bounds, trust
 
 
 def _pre():
