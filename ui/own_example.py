@@ -18,10 +18,14 @@ from .state import Fragment, state
 KEY = "upload_file"
 
 
-def _on_upload() -> None:
+def _on_upload(kind: str | None = None) -> None:
+    """A file was given, a text typed or an option changed (`kind`: which of a display's inputs changed)."""
     loaded = state.loaded
     show = display.for_bundle(loaded)
-    given = show.example_value(state.widget(KEY))
+    if hasattr(show, "example_given"):  # a display with more than one input (a melody: a file or pasted ABC)
+        given = show.example_given(state.widget, KEY, kind)
+    else:
+        given = show.example_value(state.widget(KEY))
     state.upload = None
     state.marks_extra = []
     if given is None:

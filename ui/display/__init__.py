@@ -23,6 +23,8 @@ A display module (ui/display/NAME.py, registered below) defines:
   own_example_input(key, noun, **widget) -> (source, name) | None   # the "your own example" widget
   own_example_options(columns, data_options, on_change)             # its reading options (may draw none)
   example_value(value) -> (source, name) | None   # that widget's session value, read from a callback
+  example_given(read, key, kind) -> ...           # optional, for more than one input: read(key) gives a widget's
+                                                  #   value, kind says which input changed (its on_change args)
   own_example_read_options() -> dict              # keyword arguments for Modality.read_example (which reads it)
   own_example_adjust(x, data_options, new) -> x   # the example as read -> as encoded (may return x)
   own_example_preview(source, name, bundle) -> str  # what was given, as HTML; raises a one-sentence VAEError

@@ -126,11 +126,22 @@ def own_example_input(key: str, noun: str = NOUN, **widget):
     import streamlit as st
 
     chosen = example_value(st.file_uploader(f"Your {noun}: a MIDI or ABC file", type=UPLOAD_TYPES, key=key, **widget))
-    text = st.text_area("…or paste a tune in ABC notation", key=f"{key}_abc", height=110,
-                        placeholder="X:1\nM:4/4\nL:1/8\nK:G\nGABc d2 e2 | d2 B2 G4 |]")
+    typed = {k: v for k, v in widget.items() if k != "on_change"}
+    text = st.text_area("…or paste a tune in ABC notation (then press Ctrl+Enter)", key=f"{key}_abc", height=110,
+                        placeholder="X:1\nM:4/4\nL:1/8\nK:G\nGABc d2 e2 | d2 B2 G4 |]",
+                        on_change=widget.get("on_change"), args=("abc",), **typed)
     if chosen is None and text and text.strip():
         return text, "pasted ABC"
     return chosen
+
+
+def example_given(read, key: str, kind: str | None = None):
+    """What the person gave, read from a callback: the pasted ABC when that box changed (or no file is there),
+    else the uploaded file; None when both are empty."""
+    text = read(f"{key}_abc")
+    pasted = (text, "pasted ABC") if isinstance(text, str) and text.strip() else None
+    chosen = example_value(read(key))
+    return (pasted or chosen) if kind == "abc" else (chosen or pasted)
 
 
 def example_value(value):
