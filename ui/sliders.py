@@ -179,8 +179,6 @@ def short_trust(d) -> str:
 def _slider_for(loaded, d) -> None:
     """One direction's slider; its label carries the fidelity (one element per slider keeps reruns light)."""
     key = DIR_KEY.format(d.name)
-    if not state.has(key):
-        session.sync_controls(loaded)
     text, level = trust(d, display.for_bundle(loaded).NOUN)
     st.slider(slider_label(d), -SLIDER_RANGE, SLIDER_RANGE, key=key,
               step=SLIDER_STEP, format="%.2f σ", on_change=_on_direction, args=(d.name,),
@@ -208,11 +206,13 @@ def controls() -> None:
                 key="show_inactive", default=False)
             active = set(manifold.active_dimensions(kl).tolist())
             dims = [i for i in loaded.view.dim_order if show_all or i in active]
+            if not all(state.has(DIM_KEY.format(i)) for i in dims):
+                # before any slider of this run exists: setting one already drawn is an error (a bundle with
+                # more dimensions than the last one used to hit it half way through the loop)
+                session.sync_controls(loaded)
             cols = st.columns(2, gap="medium")
             for n, i in enumerate(dims):
                 key = DIM_KEY.format(i)
-                if not state.has(key):
-                    session.sync_controls(loaded)
                 label = f"z{i} · KL {kl[i]:.2f}" + ("" if i in active else " · inactive")
                 with cols[n % 2]:
                     st.slider(label, -SLIDER_RANGE, SLIDER_RANGE, key=key, step=SLIDER_STEP, format="%.2f σ",
@@ -242,6 +242,8 @@ def controls() -> None:
                                              "dimensions they cannot all stay put: they then move as little as "
                                              "possible (least squares), and a note under the slider says so.")
             note = state.keep_note if session.kept_value("keep_fixed", False) else None
+            if not all(state.has(DIR_KEY.format(name)) for name in shown):
+                session.sync_controls(loaded)  # before the first slider of this run is drawn
             for name in shown:
                 d = session.find_direction(loaded, name)
                 if d is not None:

@@ -489,3 +489,25 @@ def test_percentiles_in_the_inspector_and_the_meter_read_1st_2nd_3rd(env):
     meter = meter_html(report)  # what the pad shows beside the image
     assert words.percentile(report["percentile"]) in meter and words.measured_in(report, short=True) in meter
     assert not re.search(r"\b\d*[123]th\b", re.sub(r"\b1[123]th\b", "", meter))
+
+
+@pytest.mark.parametrize("first,then", [("digits2", "digits4"), ("cond", "digits4")])
+def test_switching_to_a_bundle_with_more_dimensions_sets_its_sliders_before_drawing_them(env, first, then):
+    at = run_app({"bundle": first})
+    assert_clean(at)
+    at.selectbox(key="bundle_pick").set_value(then).run()
+    assert_clean(at)
+    assert at.session_state["bundle_pick"] == then
+    dims = [s for s in at.slider if str(s.key).startswith("dim_")]
+    assert len(dims) == 4 and all(-4 <= s.value <= 4 for s in dims)
+
+
+def test_showing_the_inactive_dimensions_sets_their_sliders_before_drawing_any(env):
+    """Showing the inactive dimensions draws their sliders at the current point, with no widget error (slider
+    values are now set before the first slider of a run is drawn, never half way through the loop)."""
+    at = run_app({"bundle": "digits4"}, show_inactive=False)
+    assert_clean(at)
+    shown = len([s for s in at.slider if str(s.key).startswith("dim_")])
+    at.toggle(key="show_inactive").set_value(True).run()
+    assert_clean(at)
+    assert len([s for s in at.slider if str(s.key).startswith("dim_")]) == 4 > shown
