@@ -21,6 +21,7 @@ MAX_PER_CLASS = 1000
 MAX_PRIOR = 10_000
 SHOW_COLS = 16          # at most this many samples of a row (a class) are shown; the downloads hold all
 SHOW_PRIOR = 160
+LIST_SAMPLES = 24  # samples listed for data that do not tile into one picture
 GRID_WIDTH = 1100       # CSS pixels the grid may take: small pictures are drawn up to 3x within it
 PROGRESS_FROM = 1024    # a progress bar for draws at least this large
 SOURCE_TITLES = {"prior": "Prior", "region": "Class regions", "conditional": "Per class (conditional)"}
@@ -202,8 +203,11 @@ def page() -> None:
         open_in_explorer(loaded, kept, pending)
     samples, labels = kept["images"], kept["labels"]
     show = display.for_bundle(loaded)
-    if not hasattr(show, "sheet"):
-        st.info(f"The gallery shows examples that tile into one picture, which a {show.NOUN} does not.")
+    if not hasattr(show, "sheet"):  # melodies, sentences: a list of the first samples, not one picture
+        names, k = loaded.bundle.class_names, min(len(labels), LIST_SAMPLES)
+        st.caption(f"Seed {chosen['seed']} · {len(labels):,} samples, the first {k} shown")
+        captions = [names[int(y)] if 0 <= int(y) < len(names) else "" for y in labels[:k]]
+        st.html(show.CSS + show.row(samples[:k], captions, 150))
         return
     rows = shown_rows(labels, chosen["source"])
     n_shown = sum(len(r) for r in rows)

@@ -63,4 +63,7 @@ def test_the_explorer_shows_a_signal_bundle_through_its_display_module(signal_bu
     assert any("signal of 32 samples" in c.value for c in at.caption)
     at.switch_page("app_pages/gallery.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("tile into one picture, which a signal does not" in i.value for i in at.info)
+    # signals do not tile into one picture: the first samples are listed through the display's row
+    assert any(c.value.startswith("Seed ") and "samples, the first" in c.value for c in at.caption)
+    assert any(h.proto.body.count("<svg class=\"signal") >= 10 for h in at.get("html")), \
+        [h.proto.body[:80] for h in at.get("html")]

@@ -19,9 +19,9 @@ def test_tag_escapes_and_lists_samples():
     out = show.tag(x, 150, alt='q"', cls="recon", row=3)
     assert "<b>" not in out and html.escape(NASTY) in out
     assert out.index(html.escape(NASTY)) < out.index("a sample") < out.index("another")
-    assert 'data-row="3"' in out and "min-width:220px" in out and 'title="q&quot;"' in out
+    assert 'data-row="3"' in out and "min-width:min(220px, 100%)" in out and 'title="q&quot;"' in out
     single = show.tag(x[0], 300)
-    assert "tx-samples" not in single and "min-width:300px" in single
+    assert "tx-samples" not in single and "min-width:min(300px, 100%)" in single
 
 
 def test_row_and_strip():

@@ -18,7 +18,7 @@ CSS = """
 .mel { display: inline-flex; flex-direction: column; gap: 3px; align-items: stretch; }
 .mel img.roll { image-rendering: pixelated; image-rendering: crisp-edges; display: block; border-radius: 4px;
                 border: 1px solid rgba(128,128,128,.35); background: #fff; }
-.mel audio { width: 100%; min-width: 90px; height: 28px; }
+.mel audio { width: 100%; min-width: 150px; height: 32px; }  /* narrower, Chromium hides the play button */
 .mel-row { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start; }
 .mel-cell { display: flex; flex-direction: column; align-items: center; font-size: .72rem; line-height: 1.15;
             text-align: center; opacity: .9; }

@@ -19,7 +19,7 @@ MIN_WIDTH = 220   # CSS pixels: an image's 60-150 px is too narrow for a line of
 
 CSS = """
 <style>
-.tx { font-family: var(--st-font, sans-serif); line-height: 1.35; }
+.tx { font-family: var(--st-font, sans-serif); line-height: 1.35; max-width: 100%; box-sizing: border-box; }
 .tx-main { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 1rem;
            padding: 6px 9px; border-radius: 6px; border: 1px solid rgba(128,128,128,.25); }
 .tx-samples { margin: 3px 0 0 0; padding-left: 1.3rem; font-size: .82rem; opacity: .65; }
@@ -51,7 +51,7 @@ def tag(x, width: int, alt: str = "", cls: str = "", **data) -> str:
     attrs = " ".join(f'data-{k.replace("_", "-")}="{html.escape(str(v))}"' for k, v in data.items())
     samples = "".join(f"<li>{_literal(t)}</li>" for t in texts[1:])
     samples = f'<ol class="tx-samples" title="samples from the decoder at the same point">{samples}</ol>' if samples else ""
-    return (f'<div class="tx {html.escape(cls)}" style="min-width:{max(int(width), MIN_WIDTH)}px" '
+    return (f'<div class="tx {html.escape(cls)}" style="min-width:min({max(int(width), MIN_WIDTH)}px, 100%)" '
             f'title="{html.escape(alt)}" {attrs}><p class="tx-main">{_literal(texts[0] if texts else "")}</p>'
             f"{samples}</div>")
 
@@ -69,7 +69,7 @@ def strip(frames, width: int, alt: str = "", cls: str = "") -> str:
     items = "".join(f'<li class="{"same" if i and t == lines[i - 1] else ""}">{_literal(t)}</li>'
                     for i, t in enumerate(lines))
     return (f'<ol class="tx-strip {html.escape(cls)}" title="{html.escape(alt)}" '
-            f'style="min-width:{max(int(width), MIN_WIDTH)}px">{items}</ol>')
+            f'style="min-width:min({max(int(width), MIN_WIDTH)}px, 100%)">{items}</ol>')
 
 
 def pad_preview(x) -> dict:
