@@ -189,7 +189,7 @@ def actions() -> None:
                       help="Bookmark the current point by name.")
     if save.open:
         with save:
-            st.text_input("Name", key="bookmark_name", placeholder="e.g. thin sneaker")
+            st.text_input("Name", key="bookmark_name", placeholder=f"e.g. my favourite {display.for_bundle(_loaded()).NOUN}")
             st.button("Save this point", on_click=_on_bookmark, key="save_bookmark")
             if state.bookmark_msg:
                 st.caption(state.bookmark_msg)
