@@ -21,6 +21,7 @@ CLASS = "class"
 RECON = "reconstruction error"
 PROJECTION_TITLES = {"pca2": "PCA 2-D", "pca3": "PCA 3-D", "tsne": "t-SNE", "umap": "UMAP", "latent": "Latent (2-D)"}
 MAP_HEIGHT = 640
+LEGEND_NAME_CHARS = 14  # class names longer than this put the legend under the map: beside it, it squeezes the map
 # showTips off: Plotly's "double-click on legend" note is pinned to the window's top right, over the decoder
 CHART_CONFIG = {"displaylogo": False, "showTips": False}
 
@@ -140,12 +141,14 @@ def _build(loaded, projection: str, colour: str) -> go.Figure:
     layout = dict(height=MAP_HEIGHT, margin=dict(l=10, r=10, t=34, b=10), uirevision=f"{projection}",
                   legend=dict(title=dict(text="class (click to hide)"), itemsizing="constant", orientation="v"),
                   hovermode="closest", dragmode="zoom" if dims == 2 else "orbit")
-    if values is not None:  # the colour bar takes the right margin; the legend goes below the plot
-        finite = values[np.isfinite(values)]
-        lo, hi = (np.percentile(finite, [1, 99]) if len(finite) else (0.0, 1.0))
-        layout["coloraxis"] = dict(colorscale="Viridis", cmin=float(lo), cmax=float(hi),
-                                   colorbar=dict(title=dict(text=f"{colour}<br><sub>{unit}</sub>", side="right"),
-                                                 thickness=12, len=0.8, x=1.02, xanchor="left"))
+    long_names = max((len(str(n)) for n in loaded.bundle.class_names), default=0) > LEGEND_NAME_CHARS
+    if values is not None or long_names:  # a colour bar, or long class names: the legend goes below the plot
+        if values is not None:
+            finite = values[np.isfinite(values)]
+            lo, hi = (np.percentile(finite, [1, 99]) if len(finite) else (0.0, 1.0))
+            layout["coloraxis"] = dict(colorscale="Viridis", cmin=float(lo), cmax=float(hi),
+                                       colorbar=dict(title=dict(text=f"{colour}<br><sub>{unit}</sub>", side="right"),
+                                                     thickness=12, len=0.8, x=1.02, xanchor="left"))
         layout["legend"].update(orientation="h", x=0.0, xanchor="left", y=-0.1 if dims == 2 else 0.0, yanchor="top",
                                 title=dict(text="class (click to hide)", side="top left"))
     if dims == 3:

@@ -45,6 +45,15 @@ def test_class_colouring_legend_sits_right_of_the_plot():
     assert map_view.CHART_CONFIG["showTips"] is False
 
 
+def test_long_class_names_put_the_legend_under_the_map():
+    """Beside the map, names like "Essen folk songs (China)" took most of a 1280-px column's width."""
+    loaded = fake_loaded(2, n=61)
+    loaded.bundle.class_names = ["O'Neill's 1850 (Irish)", "Essen folk songs (China)", "Bach chorales (soprano)"]
+    fig = map_view._build(loaded, "pca2", "class")
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y <= 0 and fig.layout.legend.yanchor == "top"
+    assert fig.layout.coloraxis.colorbar.x is None  # no colour bar: coloured by class
+
+
 def test_the_3d_camera_leaves_room_for_the_axis_titles():
     fig = map_view._build(fake_loaded(3), "pca3", "class")
     eye = fig.layout.scene.camera.eye
