@@ -3,56 +3,20 @@ only the image display module knowing that the data are images."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-import pytest
 
+from import_graph import circle, imports, module_name
 from tiny import ROOT
 
 UI = ROOT / "ui"
 MODULES = sorted(p for p in UI.rglob("*.py"))
 
 
-def _name(path: Path) -> str:
-    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-
-
-def _ui_imports(path: Path) -> set[str]:
-    """The ui modules `path` imports anywhere (inside functions too), resolved to module names."""
-    package = _name(path) if path.name == "__init__.py" else _name(path).rpartition(".")[0]
-    known = {_name(p) for p in MODULES}
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
-            for alias in node.names:
-                full = f"{base}.{alias.name}"
-                out.add(full if full in known else base)
-        elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-    return {m for m in out if m in known and m != _name(path)}
-
-
 def test_the_ui_modules_import_each_other_without_a_circle():
-    graph = {_name(p): _ui_imports(p) for p in MODULES}
-    done, path = set(), []
-
-    def visit(m):
-        if m in path:
-            pytest.fail("import circle: " + " -> ".join(path[path.index(m):] + [m]))
-        if m in done:
-            return
-        path.append(m)
-        for n in sorted(graph.get(m, ())):
-            visit(n)
-        path.pop()
-        done.add(m)
-
-    for m in sorted(graph):
-        visit(m)
+    known = {module_name(p) for p in MODULES}
+    graph = {module_name(p): {m for m in imports(p, known) if m in known and m != module_name(p)} for p in MODULES}
+    found = circle(graph)
+    assert found is None, "import circle: " + " -> ".join(found or [])
 
 
 def test_only_the_state_module_touches_streamlit_session_state():
