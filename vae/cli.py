@@ -3,7 +3,8 @@
     add_options(parser.add_argument_group("training"), dataclasses.fields(TrainConfig))
 
 A field becomes an option when its metadata has "help"; its type, default and choices come from the field
-(metadata "flag" renames it, "choices" and "metavar" pass through). Booleans are switches.
+(metadata "flag" renames it, "choices" and "metavar" pass through). Booleans are switches (one that is on by
+default is turned off by its flag, e.g. --no-augment).
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def add_options(group, fields, defaults_none=()) -> None:
             continue
         flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
         if isinstance(f.default, bool):
-            group.add_argument(flag, dest=f.name, action="store_true", help=f.metadata["help"])
+            group.add_argument(flag, dest=f.name, action="store_false" if f.default else "store_true",
+                               help=f.metadata["help"])
             continue
         default = None if f.name in defaults_none else f.default
         shown = f" (default: {f.default})" if f.default is not None else ""

@@ -106,7 +106,9 @@ class VAE(keras.Model):
         self.recon_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.kl_warmup_steps = 0  # training setting, not saved: beta ramps up from 0 over this many steps
+        self.kl_cycle_steps = 0   # training setting, not saved: cyclical annealing, one ramp per this many steps
         self.free_bits = 0.0      # training setting, not saved: nats per dimension the KL term does not push below
+        self.zero_latent = False  # training setting, not saved: the decoder alone (z = 0, no KL), an anchor
         self.built = True
 
     def get_config(self):
@@ -177,12 +179,14 @@ class VAE(keras.Model):
         x, labels = _unpack(data)
         with tf.GradientTape() as tape:
             mean, logvar = self.encode(x, labels, training=True)
-            recon = self.nll(self.reparameterize(mean, logvar), x, labels, training=True)
+            z = self.reparameterize(mean, logvar)
+            if self.zero_latent:
+                z = 0.0 * z
+            recon = self.nll(z, x, labels, training=True)
             kl = gaussian_kl(mean, logvar)
-            beta = self.config.beta
-            if self.kl_warmup_steps:  # KL annealing (Bowman et al. 2016): fewer collapsed latent units
-                step = ops.cast(self.optimizer.iterations + 1, "float32")
-                beta = beta * ops.minimum(1.0, step / float(self.kl_warmup_steps))
+            beta = self.config.beta * kl_weight(self.optimizer.iterations, self.kl_warmup_steps, self.kl_cycle_steps)
+            if self.zero_latent:
+                beta = 0.0
             loss = ops.mean(recon + beta * self._kl_term(mean, logvar))
             # the optimizer sums gradients over replicas (tf.distribute): average them instead
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
@@ -193,8 +197,25 @@ class VAE(keras.Model):
 
     def test_step(self, data):
         x, labels = _unpack(data)
-        self._update(*self.compute_terms(x, labels))
+        if self.zero_latent:  # the anchor's exact -log p(x): its decoder fed z = 0, no latent to pay for
+            z = ops.zeros((ops.shape(x)[0], self.config.latent_dim))
+            recon = self.nll(z, x, labels)
+            self._update(recon, ops.zeros_like(recon))
+        else:
+            self._update(*self.compute_terms(x, labels))
         return {m.name: m.result() for m in self.metrics}
+
+
+def kl_weight(iterations, warmup_steps: int = 0, cycle_steps: int = 0):
+    """The KL term's weight (times beta) after `iterations` optimizer steps: 1; a linear ramp from 0 over
+    warmup_steps (KL annealing, Bowman et al. 2016); or, with cycle_steps, a ramp over the first half of
+    every cycle of that length and 1 for its second half (cyclical annealing, Fu et al. 2019)."""
+    step = ops.cast(iterations, "float32")
+    if cycle_steps:
+        return ops.minimum(1.0, (ops.mod(step, float(cycle_steps)) + 1.0) / max(1.0, cycle_steps / 2))
+    if warmup_steps:
+        return ops.minimum(1.0, (step + 1.0) / float(warmup_steps))
+    return ops.ones_like(step)
 
 
 def _unpack(data):

@@ -41,6 +41,14 @@ class TrainConfig:
                                  "the logged loss is the true -ELBO)")
     free_bits: float = _opt(0.0, "nats per latent dimension below which the KL is not pushed down (free bits, "
                                  "Kingma et al. 2016); the logged loss is the true -ELBO")
+    kl_cycles: int = _opt(0, "cyclical KL annealing (Fu et al. 2019) instead of --kl-warmup's one ramp: beta rises from 0 "
+                             "over the first half of each of N equal cycles of the run")
+    clip_norm: float = _opt(0.0, "clip the gradient's global norm to this (0: no clipping; recurrent networks train "
+                                 "more steadily with 1-5)")
+    augment: bool = _opt(True, "vary every training batch the way the modality allows (melodies: random "
+                               "transposition); --no-augment turns it off", flag="--no-augment")
+    no_latent: bool = _opt(False, "train the decoder alone, fed z = 0, without a KL term: the likelihood model of the "
+                                  "same size a VAE's bound is measured against (Bowman et al. 2016's anchor)")
     jit_compile: bool = _opt(False, "compile training steps with XLA (measured slower than oneDNN on this CPU)", flag="--jit")
     strategy: str = _opt("default", "mirrored: tf.distribute.MirroredStrategy over all GPUs (works on one CPU too)",
                          choices=("default", "mirrored"))
@@ -63,6 +71,9 @@ class TrainConfig:
                   (self.strategy in ("default", "mirrored"), f"--strategy must be default or mirrored, got {self.strategy}"),
                   (0 <= self.kl_warmup < 1e6, f"--kl-warmup must be >= 0 epochs, got {self.kl_warmup}"),
                   (0 <= self.free_bits < 1e3, f"--free-bits must be >= 0 nats, got {self.free_bits}"),
+                  (0 <= self.kl_cycles <= 1000, f"--kl-cycles must be between 0 and 1000, got {self.kl_cycles}"),
+                  (not (self.kl_cycles and self.kl_warmup), "--kl-cycles and --kl-warmup are two KL schedules: give one"),
+                  (0 <= self.clip_norm < 1e6, f"--clip-norm must be >= 0, got {self.clip_norm}"),
                   (self.max_train is None or self.max_train >= 2, f"--max-train must be at least 2, got {self.max_train}"),
                   (isinstance(self.options, dict), "options must be a mapping of the modality's settings")]
         for ok, message in checks:

@@ -26,8 +26,9 @@ class TrainingDiverged(VAEError):
 
 
 def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0,
-             modality=None) -> tf.data.Dataset:
-    """Natural arrays and labels -> batches of {"x": the encoder's input (modality.model_input), "label": int32}."""
+             modality=None, augment: bool = False) -> tf.data.Dataset:
+    """Natural arrays and labels -> batches of {"x": the encoder's input (modality.model_input), "label": int32};
+    with `augment`, each batch first goes through the modality's `augment` (a seeded generator, one at a time)."""
     from . import modalities
 
     modality = modality or modalities.get()
@@ -35,6 +36,14 @@ def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed:
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=shuffle and len(x) >= batch_size)
+    if augment and modality.augmentation:
+        rng = np.random.default_rng(seed + 2)
+
+        def vary(batch):
+            out = tf.numpy_function(lambda b: modality.augment(b, rng), [batch["x"]], batch["x"].dtype, stateful=True)
+            return {"x": tf.ensure_shape(out, batch["x"].shape), "label": batch["label"]}
+
+        ds = ds.map(vary, num_parallel_calls=1, deterministic=True)
     ds = ds.map(lambda d: {"x": modality.model_input(d["x"]), "label": d["label"]},
                 num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
@@ -51,7 +60,7 @@ def _optimizer(cfg: TrainConfig, steps_per_epoch: int):
     lr = cfg.lr
     if cfg.lr_schedule == "cosine":
         lr = keras.optimizers.schedules.CosineDecay(cfg.lr, decay_steps=max(1, cfg.epochs * steps_per_epoch), alpha=0.05)
-    return keras.optimizers.Adam(lr)
+    return keras.optimizers.Adam(lr, global_clipnorm=cfg.clip_norm or None)
 
 
 def _resume_optimizer(loaded, cfg: TrainConfig, old_cfg: dict, steps: int, model):
@@ -89,7 +98,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
     from . import modalities
 
     modality = modalities.get(cfg.modality)
-    train_ds = pipeline(x_tr, y_tr, cfg.batch_size, shuffle=True, seed=cfg.seed, modality=modality)
+    train_ds = pipeline(x_tr, y_tr, cfg.batch_size, shuffle=True, seed=cfg.seed, modality=modality, augment=cfg.augment)
     val_ds = pipeline(x_val, y_val, 1024, shuffle=False, modality=modality)
     steps = max(1, len(x_tr) // cfg.batch_size)
 
@@ -103,7 +112,9 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
             optimizer = _optimizer(cfg, steps)
         model.compile(optimizer=optimizer, jit_compile=cfg.jit_compile)
         model.kl_warmup_steps = int(cfg.kl_warmup * steps)
+        model.kl_cycle_steps = int(math.ceil(cfg.epochs * steps / cfg.kl_cycles)) if cfg.kl_cycles else 0
         model.free_bits = float(cfg.free_bits)
+        model.zero_latent = bool(cfg.no_latent)
     history = state["history"] if state else {}
     initial_epoch = state["epoch"] if state else 0
     checkpoint = EpochCheckpoint(run_dir, cfg, history, state["best_val_loss"] if state else math.inf,

@@ -150,3 +150,64 @@ def test_a_well_formed_state_gets_as_far_as_its_missing_checkpoint(tmp_path):
     with pytest.raises(VAEError, match='names the checkpoint "checkpoint-0001.keras", which is missing: start again '
                                        "with --restart"):
         load_state(tmp_path)
+
+
+# ------------------------------------------------------------------------------- schedules, clipping, anchor
+
+def test_kl_weight_schedules():
+    from vae.model import kl_weight
+
+    assert [round(float(kl_weight(i, 4, 0)), 2) for i in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    cyc = [round(float(kl_weight(i, 0, 8)), 2) for i in range(17)]
+    assert cyc[:8] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0] and cyc[8:16] == cyc[:8] and cyc[16] == 0.25
+    assert float(kl_weight(1000)) == 1.0
+
+
+def test_cycles_and_clipping_reach_the_model_and_optimizer(tmp_path):
+    cfg = TrainConfig(dataset="digits", latent_dim=2, epochs=2, options={"hidden_units": 16}, kl_cycles=2,
+                      clip_norm=1.5, max_train=400)
+    model, history, info = train(cfg, tmp_path / "run", verbose=0)
+    steps = (400 - 40) // cfg.batch_size
+    assert model.kl_cycle_steps == steps and model.optimizer.global_clipnorm == 1.5
+    assert info["training"]["kl_cycles"] == 2 and len(history["loss"]) == 2
+
+
+def test_two_kl_schedules_at_once_are_refused():
+    with pytest.raises(VAEError, match="two KL schedules"):
+        TrainConfig(dataset="digits", kl_cycles=2, kl_warmup=1)
+
+
+def test_no_latent_trains_the_decoder_alone_and_scores_it_exactly(tmp_path):
+    """The anchor: the encoder gets no gradient (its weights stay as initialised), validation has no KL."""
+    import keras
+    import numpy as np
+
+    from vae.model import VAE
+
+    cfg = TrainConfig(dataset="digits", latent_dim=2, epochs=2, options={"hidden_units": 16}, no_latent=True)
+    model, history, _ = train(cfg, tmp_path / "run", verbose=0)
+    keras.utils.set_random_seed(cfg.seed)    # as train() does before it builds the model
+    fresh = VAE(**cfg.model_kwargs(_digits()))
+    for w_trained, w_init in zip(model.encoder.get_weights(), fresh.encoder.get_weights()):
+        np.testing.assert_allclose(w_trained, w_init)
+    assert not all(np.allclose(a, b) for a, b in zip(model.decoder.get_weights(), fresh.decoder.get_weights()))
+    assert history["val_kl"] == [0.0, 0.0] and history["val_reconstruction"][1] < history["val_reconstruction"][0]
+
+
+def _digits():
+    from vae.data import load_dataset
+
+    return load_dataset("digits", "image", **TrainConfig(dataset="digits").data_options())
+
+
+def test_augment_and_schedule_switches_on_the_command_line(tmp_path):
+    from vae.cli import add_options, given
+    import argparse
+    import dataclasses
+
+    p = argparse.ArgumentParser()
+    add_options(p, dataclasses.fields(TrainConfig))
+    args = given(p.parse_args(["--no-augment", "--kl-cycles", "4", "--no-latent"]), dataclasses.fields(TrainConfig))
+    cfg = TrainConfig(**args)
+    assert cfg.augment is False and cfg.kl_cycles == 4 and cfg.no_latent is True
+    assert TrainConfig(**given(p.parse_args([]), dataclasses.fields(TrainConfig))).augment is True

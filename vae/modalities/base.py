@@ -76,6 +76,13 @@ class Modality:
         """Natural batch (tensor) -> what the encoder takes (uint8 pixels -> float in [0, 1]; ids unchanged)."""
         raise NotImplementedError
 
+    augmentation: str | None = None   # what `augment` does, in words (None: the modality has no augmentation)
+
+    def augment(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A training batch in natural form, randomly varied the way the data allows (melodies: transposed);
+        applied by the trainer to every training batch when `augmentation` is set. Same shape and dtype."""
+        return x
+
     def nll(self, decoder, z, x, onehot=None, training: bool = False):
         """-log p(x | z) per example in nats, (B,); x is `model_input(natural)`; sequences use teacher forcing."""
         raise NotImplementedError

@@ -121,6 +121,12 @@ class MelodyModality(Modality):
     def build_decoder(self, spec, latent_dim: int, num_classes: int):
         return networks.MelodyDecoder(**_spec(spec).decoder_config(latent_dim, num_classes), name="decoder")
 
+    augmentation = "every training window transposed by a random shift in {}..+{} semitones, kept in range".format(
+        *T.TRANSPOSE)
+
+    def augment(self, x, rng):
+        return T.random_transpose(x, rng).astype(x.dtype)
+
     def model_input(self, x):
         from keras import ops
         return ops.cast(x, "int32")

@@ -145,3 +145,27 @@ def test_attributes_have_known_values():
     assert a["rest_share"][0] == pytest.approx(12 / 32)
     assert a["rest_share"][1] == 1 and a["mean_pitch"][1] == 60 and a["note_density"][1] == 0
     assert set(a) == set(attributes.INFO)
+
+
+def test_the_trainer_transposes_melody_batches_and_leaves_rhythm_alone():
+    """training.pipeline(augment=True) runs the modality's augment on each batch: every window keeps its
+    rests and holds where they were and moves all its notes by one shift; images have no augmentation."""
+    from vae import modalities
+    from vae.training import pipeline
+
+    rng = np.random.default_rng(0)
+    x = np.full((64, T.STEPS), T.HOLD, np.int32)
+    x[:, ::4] = T.note_on(60 + rng.integers(-3, 4, (64, 8)))
+    x[:, 2::8] = T.REST
+    y = np.zeros(64, np.int32)
+    melody = modalities.get("melody")
+    plain = np.concatenate([b["x"].numpy() for b in pipeline(x, y, 16, shuffle=False, modality=melody)])
+    varied = np.concatenate([b["x"].numpy() for b in pipeline(x, y, 16, shuffle=False, modality=melody, augment=True)])
+    np.testing.assert_array_equal(plain, x)
+    is_note = x >= T.FIRST_NOTE
+    np.testing.assert_array_equal(varied[~is_note], x[~is_note])
+    shifts = varied.astype(int) - x
+    per_row = [set(row[mask]) for row, mask in zip(shifts, is_note)]
+    assert all(len(s) == 1 for s in per_row) and len({next(iter(s)) for s in per_row}) > 3
+    assert all(T.TRANSPOSE[0] <= next(iter(s)) <= T.TRANSPOSE[1] for s in per_row)
+    assert modalities.get("image").augmentation is None
