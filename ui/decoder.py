@@ -23,7 +23,7 @@ def _loaded():
 
 def decode_current(loaded) -> np.ndarray:
     b = loaded.bundle
-    return b.decode(state.z[None], labels=[state.z_label] if b.conditional else None)[0]
+    return display.decodings(b, state.z[None], labels=[state.z_label] if b.conditional else None)[0]
 
 
 # ------------------------------------------------------------------------------ callbacks

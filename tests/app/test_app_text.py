@@ -1,6 +1,5 @@
-"""The app on the shipped text bundle (pretrained/fortunes) under AppTest. It needs the display registry
-(ui/display/__init__.py) to list "text": until the app's side of the modality seam routes every view
-through ui/display, this module is skipped."""
+"""The app on the shipped text bundle (pretrained/fortunes) under AppTest (skipped where the bundle is absent
+or not precomputed)."""
 from __future__ import annotations
 
 import html
@@ -45,6 +44,13 @@ def test_text_bundle_renders_its_sentences(monkeypatch):
     shown = " ".join(e.proto.body for e in at.get("html"))
     original = tokenizer.decode(loaded.pre.images[0])[0]
     assert html.escape(original) in shown and "tx-main" in shown      # the clicked sentence, as literal text
+    # what the model makes of it: the greedy decoding, then three draws from the decoder at the same point
+    b = loaded.bundle
+    greedy = tokenizer.decode(b.decode(loaded.pre.mean[:1]))[0]
+    drawn = tokenizer.decode(b.sample(loaded.pre.mean[[0, 0, 0]], temperature=0.8, seed=0))
+    recon = shown.split('class="tx reconstruction"', 1)[1].split("</div>", 1)[0]
+    assert html.escape(greedy, quote=True) in recon
+    assert recon.count("<li>") == 3 and all(html.escape(t, quote=True) in recon for t in drawn)
 
 
 @pytest.mark.parametrize("page", ["app_pages/model_card.py", "app_pages/gallery.py"])

@@ -28,6 +28,8 @@ A display module (ui/display/NAME.py, registered below) defines:
   own_example_read_options() -> dict              # keyword arguments for Modality.read_example (which reads it)
   own_example_adjust(x, data_options, new) -> x   # the example as read -> as encoded (may return x)
   own_example_preview(source, name, bundle) -> str  # what was given, as HTML; raises a one-sentence VAEError
+  SAMPLES, SAMPLE_TEMPERATURE                     # optional: show a decoding with this many draws from p(x|z)
+                                                  #   (tag/pad_preview/downloads then get (1 + SAMPLES, ...))
 No other ui/ module knows what the data are.
 """
 from __future__ import annotations
@@ -59,6 +61,18 @@ def for_bundle(loaded) -> ModuleType:
     bundle = getattr(loaded, "bundle", loaded)
     modality = getattr(bundle, "modality", None)
     return get(getattr(modality, "name", None) or (getattr(bundle, "meta", None) or {}).get("modality"))
+
+
+def decodings(bundle, z, labels=None):
+    """Latent points (B, d) decoded as the display shows a point: Bundle.decode, or, when its module asks for
+    SAMPLES, each decoding followed by that many seeded draws from the decoder (vae.generate.readings)."""
+    show = for_bundle(bundle)
+    samples = int(getattr(show, "SAMPLES", 0))
+    if not samples:
+        return bundle.decode(z, labels)
+    from vae.generate import readings
+
+    return readings(bundle, z, labels, samples, float(getattr(show, "SAMPLE_TEMPERATURE", 1.0)))
 
 
 def register(name: str, module: str) -> None:

@@ -2,7 +2,7 @@
 when given, a few samples from the decoder at the same point in grey below it.
 
 An example is an int32 id array: (T,) one sentence, or (k, T) readings of one point: row 0 the greedy
-decoding, rows 1.. samples (vae.modalities.text.readings makes them). The display contract is in
+decoding, rows 1.. samples (vae.generate.readings makes them; SAMPLES below). The display contract is in
 ui/display/__init__.py.
 """
 from __future__ import annotations
@@ -15,6 +15,8 @@ import streamlit as st
 from vae.modalities.text import tokenizer
 
 NOUN = "sentence"
+SAMPLES = 3               # the pad and the inspector show the greedy decoding and three draws at the same point
+SAMPLE_TEMPERATURE = 0.8
 MIN_WIDTH = 220   # CSS pixels: an image's 60-150 px is too narrow for a line of text
 
 CSS = """

@@ -105,11 +105,6 @@ class TextModality(base.Modality):
         from . import networks
         return networks.decode_ids(decoder, z, onehot, temperature, seed)
 
-    def readings(self, decoder, z, onehot=None, samples: int = 3, temperature: float = 0.8, seed: int = 0):
-        """Greedy decoding plus `samples` draws per point, (B, 1 + samples, T): what the display shows."""
-        from . import networks
-        return networks.readings(decoder, z, onehot, samples, temperature, seed)
-
     def check_examples(self, x, spec) -> np.ndarray:
         spec = _spec(spec)
         x = np.asarray(x)

@@ -156,13 +156,3 @@ def greedy(decoder, z, onehot=None):
 def sample(decoder, z, onehot=None, temperature: float = 1.0, seed=None):
     """Ancestral sampling from p(x|z) at a temperature, (B, T) int32 ids; the same seed gives the same draw."""
     return decode_ids(decoder, z, onehot, max(float(temperature), 1e-4), seed).numpy()
-
-
-def readings(decoder, z, onehot=None, samples: int = 3, temperature: float = 0.8, seed: int = 0):
-    """What a point means: its greedy decoding, then `samples` draws at `temperature`, (B, 1 + samples, T)."""
-    cond = _condition(z, onehot)          # the label (if any) joined once; greedy and sample get None after
-    out = greedy(decoder, cond)[:, None]
-    if samples:   # all draws in one batch: each point repeated `samples` times, consecutively
-        drawn = sample(decoder, tf.repeat(cond, samples, axis=0), None, temperature, seed)
-        out = np.concatenate([out, drawn.reshape(len(out), samples, -1)], axis=1)
-    return out

@@ -51,6 +51,21 @@ def test_bundle_decodes_sentences(text_bundle):
     assert np.isfinite(b.nll(x, mean)).all()
 
 
+def test_readings_are_the_decoding_then_seeded_draws_at_the_same_point(text_bundle):
+    from vae.generate import readings
+
+    b = load_bundle(text_bundle)
+    mean, _ = b.encode(b.modality.read_example("Why not?", b.spec))
+    z = np.concatenate([mean, mean + 1.5])
+    r = readings(b, z, samples=5, temperature=1.5, seed=2)
+    assert r.shape == (2, 6, 41)
+    np.testing.assert_array_equal(r[:, 0], b.decode(z))
+    np.testing.assert_array_equal(r, readings(b, z, samples=5, temperature=1.5, seed=2))
+    np.testing.assert_array_equal(r[0, 1:], b.sample(np.repeat(mean, 5, 0), temperature=1.5, seed=2)[:5])
+    assert len({tuple(row) for row in r[0, 1:]}) > 1          # draws, not five copies of one string
+    assert readings(b, z, samples=0).shape == (2, 1, 41)
+
+
 def test_precomputed_attributes_and_judge(text_bundle):
     from vae.precomputed import load_precomputed
 
