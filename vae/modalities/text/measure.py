@@ -1,11 +1,11 @@
 """The sentence VAE measured against its language-model anchor on the test split (BENCHMARKS.md rows).
 
-    python -m vae.modalities.text.measure --vae /tmp/text_runs/long --lm /tmp/text_runs/lm --k 20
+    python -m vae.modalities.text.measure pretrained/fortunes --anchor runs/fortunes_lm --k 20
 
---vae/--lm are weight prefixes written by `remedies --save` (PREFIX.encoder/decoder.weights.h5). Per-token
-figures divide the test split's summed NLL by its scored tokens (characters + END marks). The VAE's NLL is
-the importance-weighted bound (Burda et al. 2016) with k posterior samples; the anchor's is exact (it has
-no latent: the same decoder fed z = 0).
+Both are bundles written by scripts/train.py, the anchor with --no-latent (the same decoder trained alone,
+fed z = 0). Per-token figures divide the test split's summed NLL by its scored tokens (characters + END
+marks). The VAE's NLL is the importance-weighted bound (Burda et al. 2016) with k posterior samples; the
+anchor's is exact (it has no latent).
 """
 from __future__ import annotations
 
@@ -53,22 +53,21 @@ def knn_accuracy(train_z, train_y, test_z, test_y, k: int = 10) -> float:
     return float(KNeighborsClassifier(k).fit(train_z, train_y).score(test_z, test_y))
 
 
-def load(prefix: str, spec, latent_dim: int):
-    from . import networks
-
-    enc, dec = networks.build_encoder(spec, latent_dim), networks.build_decoder(spec, latent_dim)
-    enc.load_weights(f"{prefix}.encoder.weights.h5")
-    dec.load_weights(f"{prefix}.decoder.weights.h5")
-    return enc, dec
-
-
-def measure(enc, dec, ds, k: int = 20) -> dict:
-    """Every test-split figure of one VAE: IWAE NLL per token and per sentence, perplexity, KL, active units,
+def measure(model, ds, k: int = 20, rows: int | None = None, anchor: bool = False) -> dict:
+    """Every test-split figure of one model (a VAE, or with `anchor` the decoder alone at z = 0): NLL per token
+    (IWAE bound with k samples; exact for the anchor) and per sentence, perplexity, KL, active units,
     reconstruction from the posterior mean (exact match, character accuracy), 10-NN collection accuracy."""
     from . import networks
     from .tokenizer import lengths
 
-    x, tokens = ds.x_test, int(lengths(ds.x_test).sum())
+    enc, dec = model.encoder, model.decoder
+    x = ds.x_test[:rows]
+    tokens, d = int(lengths(x).sum()), int(model.config.latent_dim)
+    if anchor:
+        bound = lm_nll(dec, x, d)
+        return {"nll_per_token": float(bound.sum() / tokens), "nll_per_sentence": float(bound.mean()),
+                "perplexity": float(math.exp(bound.sum() / tokens)), "kl_per_sentence": 0.0, "exact": True,
+                "test_sentences": len(x), "test_tokens": tokens}
     bound = iwae(enc, dec, x, k)
     mean, logvar = (np.concatenate(a) for a in zip(*[(m.numpy(), v.numpy()) for m, v in
                                                      (enc(x[lo:lo + 256]) for lo in range(0, len(x), 256))]))
@@ -79,10 +78,10 @@ def measure(enc, dec, ds, k: int = 20) -> dict:
     train_mean = np.concatenate([enc(ds.x_train[lo:lo + 256])[0].numpy() for lo in range(0, len(ds.x_train), 256)])
     return {"nll_per_token": float(bound.sum() / tokens), "nll_per_sentence": float(bound.mean()),
             "perplexity": float(math.exp(bound.sum() / tokens)), "kl_per_sentence": float(kl.mean()),
-            "active_units": int((mean.var(0) > 0.01).sum()), "latent_dim": int(mean.shape[1]),
+            "active_units": int((mean.var(0) > 0.01).sum()), "latent_dim": d,
             "exact_match": float((recon == x).all(1).mean()),
             "char_accuracy": float(((recon == x) & scored).sum() / scored.sum()),
-            "knn10_accuracy": knn_accuracy(train_mean, ds.y_train, mean, ds.y_test), "iwae_k": k,
+            "knn10_accuracy": knn_accuracy(train_mean, ds.y_train, mean, ds.y_test[:rows]), "iwae_k": k,
             "test_sentences": len(x), "test_tokens": tokens}
 
 
@@ -103,32 +102,26 @@ def decode_latency(path, x, repeats: int = 50) -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vae", required=True)
-    parser.add_argument("--lm", default="")
+    parser.add_argument("bundle", help="the sentence VAE's bundle folder")
+    parser.add_argument("--anchor", default="", help="the anchor's bundle (scripts/train.py --no-latent)")
     parser.add_argument("--k", type=int, default=20)
-    parser.add_argument("--latent-dim", type=int, default=16)
-    parser.add_argument("--bundle", default="", help="also time decoding one sentence through this bundle's API")
     args = parser.parse_args(argv)
 
-    from . import MODALITY
-    from .spec import TextSpec
-    from .tokenizer import lengths
+    from ...bundle import load_bundle
+    from ...data import bundle_dataset
 
-    ds = MODALITY.load_dataset("fortunes")
-    spec = TextSpec(length=ds.x_train.shape[1])
     start = time.perf_counter()
-    row = {"model": "vae", **measure(*load(args.vae, spec, args.latent_dim), ds, args.k)}
-    if args.lm:
-        _, dec = load(args.lm, spec, args.latent_dim)
-        nll = lm_nll(dec, ds.x_test, args.latent_dim)
-        tokens = int(lengths(ds.x_test).sum())
-        row.update(lm_nll_per_token=float(nll.sum() / tokens), lm_nll_per_sentence=float(nll.mean()),
-                   lm_perplexity=float(math.exp(nll.sum() / tokens)))
-        row["gap_percent"] = 100 * (row["nll_per_token"] / row["lm_nll_per_token"] - 1)
-    if args.bundle:
-        row.update(decode_latency(args.bundle, ds.x_test))
+    b = load_bundle(args.bundle)
+    ds = bundle_dataset(b.meta)
+    row = {"model": str(args.bundle), **measure(b.load_model(), ds, args.k)}
+    if args.anchor:
+        lm = measure(load_bundle(args.anchor).load_model(), ds, anchor=True)
+        row.update({f"anchor_{key}": lm[key] for key in ("nll_per_token", "nll_per_sentence", "perplexity")})
+        row["gap_percent"] = 100 * (row["nll_per_token"] / lm["nll_per_token"] - 1)
+    row.update(decode_latency(args.bundle, ds.x_test))
     row["seconds"] = round(time.perf_counter() - start, 1)
     print(json.dumps(row, indent=1))
+    return row
 
 
 if __name__ == "__main__":

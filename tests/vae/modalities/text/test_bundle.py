@@ -73,3 +73,13 @@ def test_precomputed_attributes_and_judge(text_bundle):
     texts = tk.decode(pre.images)
     np.testing.assert_allclose(pre.attributes["length"], [len(t) for t in texts])
     np.testing.assert_allclose(pre.attributes["question"], [t.endswith("?") for t in texts])
+
+
+def test_measure_scores_a_bundle_against_an_anchor_bundle(text_bundle, capsys):
+    from vae.modalities.text import measure
+
+    row = measure.main([str(text_bundle), "--anchor", str(text_bundle), "--k", "3"])
+    assert row["iwae_k"] == 3 and row["test_sentences"] > 0 and 0 <= row["char_accuracy"] <= 1
+    assert row["anchor_nll_per_token"] > 0 and row["decode_ms_median"] > 0
+    assert row["gap_percent"] == pytest.approx(100 * (row["nll_per_token"] / row["anchor_nll_per_token"] - 1))
+    assert '"gap_percent"' in capsys.readouterr().out
