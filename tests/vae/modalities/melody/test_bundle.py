@@ -63,3 +63,14 @@ def test_precompute_measures_melody_attributes_and_judges_collections(melody_bun
     assert {"note_density", "mean_pitch", "class: reels", "class: hymns"} <= names
     judge = json.loads((melody_bundle / "meta.json").read_text())["precompute"]["class_judge"]
     assert judge["judge"].startswith("logistic regression on pitch-class") and judge["accuracy"] > 0.8
+
+
+def test_measure_reports_the_accuracies_benchmarks_quotes(melody_bundle, capsys):
+    from vae.modalities.melody import measure
+
+    out = measure.main([str(melody_bundle), "--iwae-k", "3", "--iwae-points", "4"])
+    for key in ("teacher_forced_accuracy", "free_running_accuracy", "sampled_accuracy_t1"):
+        assert 0.0 <= out[key] <= 1.0, key
+    # teacher forcing sees the true previous notes: it is never worse than decoding on its own from z
+    assert out["teacher_forced_accuracy"] >= out["free_running_accuracy"] - 0.05
+    assert out["decode_one_ms"] > 0 and out["iwae_nll"] > 0 and '"sampled_accuracy_t1"' in capsys.readouterr().out
