@@ -21,6 +21,16 @@ def _loaded():
     return state.loaded
 
 
+def every_class(loaded, z, width: int = 54) -> str:
+    """A class-conditional bundle's "same style, every class" row: one latent point (the style) decoded as each
+    class (the decoder's other input), captioned with the class names, as HTML."""
+    b = loaded.bundle
+    k = len(b.class_names)
+    xs = display.decodings(b, np.repeat(np.asarray(z, np.float32).reshape(1, -1), k, axis=0), labels=list(range(k)))
+    return (f'<div class="px-caption">Same style, every class: this point decoded as each class</div>'
+            + display.for_bundle(loaded).row(list(xs), [str(c) for c in b.class_names], width, cls="every-class"))
+
+
 def decode_current(loaded) -> np.ndarray:
     b = loaded.bundle
     return display.decodings(b, state.z[None], labels=[state.z_label] if b.conditional else None)[0]
@@ -154,6 +164,8 @@ def live() -> None:
                clear_sel=state.clear_sel, legend_key=loaded.name)
     if state.live_error:
         st.caption(f":red[{state.live_error}]")
+    if loaded.bundle.conditional:
+        st.html(every_class(loaded, state.z))
     if not state.dragging:
         session.write_url(loaded)
 

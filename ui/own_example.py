@@ -13,6 +13,7 @@ from vae import VAEError, latent
 from vae.view import METER_K
 
 from . import display, map_view, session, words
+from .decoder import every_class
 from .state import Fragment, state
 
 KEY = "upload_file"
@@ -105,5 +106,7 @@ def tab(loaded) -> None:
                     f"{', '.join(names[loaded.pre.labels[i]] for i in up['idx'][:3])}.")
         st.caption("Off-manifold: %s (%s)" % words.meter_words(m))
         st.button("Explore from here", on_click=_on_explore_upload, type="primary")
+    if b.conditional:
+        st.html(every_class(loaded, up["z"], 56))
     st.html(show.row([loaded.pre.images[i] for i in up["idx"]],
                      [f"{names[loaded.pre.labels[i]]} · {d:.2f}" for i, d in zip(up["idx"], up["dist"])], 56))

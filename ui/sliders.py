@@ -224,6 +224,10 @@ def controls() -> None:
                        "ρ, how faithfully edits change what the slider names (±1: exactly) - the measured attribute, "
                        "or for a class how much more like that class a class judge finds the decoding; "
                        "acc, how well a direction without measured edits separates its groups. Hover ? for details.")
+            if loaded.bundle.conditional:
+                st.caption("No class sliders: this model takes the class as an input, so moving the point cannot "
+                           "change it. Pick the class under the decoder (Class the decoder draws); the row under "
+                           "the pad shows the same point as every class.")
             names = [d.name for d in session.all_directions(loaded)]
             session.set_kept("shown_dirs", [n for n in session.kept_value("shown_dirs") if n in names])
             shown = session.kept(st.multiselect, "Sliders shown", names, key="shown_dirs", placeholder="Choose directions")

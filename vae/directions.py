@@ -24,10 +24,11 @@ MAX_PAIR_CLASSES = 20   # class-to-class directions only up to this many classes
 
 
 def fit_directions(mean, labels, attributes, class_names, seed, progress=False, notes: list | None = None,
-                   noun: str = "example"):
+                   noun: str = "example", class_directions: bool = True):
     """Class (one-versus-rest), class-to-class and attribute directions, plus a linear class probe.
 
-    An attribute that does not vary over these points has no direction: skipped, with a note."""
+    An attribute that does not vary over these points has no direction: skipped, with a note. Without
+    `class_directions` (a class-conditional model, whose class is an input) no class direction is fitted."""
     pick = np.arange(len(mean))
     if len(mean) > MAX_FIT:
         pick = np.random.default_rng(seed).choice(len(mean), MAX_FIT, replace=False)
@@ -44,10 +45,11 @@ def fit_directions(mean, labels, attributes, class_names, seed, progress=False, 
         coef[clf.classes_], intercept[clf.classes_] = clf.coef_, clf.intercept_
         probe = {"coef": coef, "intercept": intercept,
                  "accuracy": float(np.mean(held.predict(z[keep][test]) == y[keep][test])), "held_out": int(len(test))}
-        for c in tqdm(classes, desc="class directions", disable=not progress):
+        for c in tqdm(classes if class_directions else [], desc="class directions", disable=not progress):
             v, fit = latent.class_direction(z, y, c, seed=seed)
             directions.append(Direction(f"class: {class_names[c]}", "class", v, {**fit, "target": int(c)}, {}))
         pairs = [(a, b) for a in classes for b in classes if a < b] if len(classes) <= MAX_PAIR_CLASSES else []
+        pairs = pairs if class_directions else []
         for a, b in tqdm(pairs, desc="class-to-class directions", disable=not progress):
             v, fit = latent.class_direction(z, y, b, other=a, seed=seed)  # points from a towards b
             directions.append(Direction(f"{class_names[a]} -> {class_names[b]}", "class_pair", v,

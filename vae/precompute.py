@@ -171,7 +171,10 @@ def precompute(path, settings: Settings | None = None, progress: bool = True, **
         measured = modality.attributes(x, **options)
     maps = fit_projections(mean, s, notes, progress, timings)
     with timed(timings, "directions"):
-        directions, probe = fit_directions(mean, labels, measured, class_names, s.seed, progress, notes, modality.noun)
+        directions, probe = fit_directions(mean, labels, measured, class_names, s.seed, progress, notes, modality.noun,
+                                           class_directions=not bundle.conditional)
+        if bundle.conditional:
+            notes.append("No class directions: this model takes the class as an input (its decoder draws any class).")
     with timed(timings, "edit fidelity"):
         measure_fidelity(bundle, directions, mean, labels, probe, lambda xs: modality.attributes(xs, **options),
                          s.seed, progress)

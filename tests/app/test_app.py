@@ -224,6 +224,21 @@ def test_a_conditional_bundle_decodes_the_chosen_class(env):
     assert at.session_state["z_label"] == 7
 
 
+def test_a_conditional_bundle_shows_one_style_as_every_class_and_has_no_class_sliders(env):
+    import re
+
+    at = run_app({"bundle": "cond", "sel": "0"})
+    assert_clean(at)
+    loaded = at.session_state["_loaded"]
+    names = list(loaded.bundle.class_names)
+    row = next(e.proto.body for e in at.get("html") if "Same style, every class" in e.proto.body)
+    sources = re.findall(r'src="(data:image/png;base64,[^"]+)"', row)
+    assert len(sources) == len(names) == 10 and len(set(sources)) > 1       # one drawing per class, not one copy
+    assert all(f">{n}<" in row for n in names)
+    assert not [d for d in loaded.pre.directions if d.kind in ("class", "class_pair")]
+    assert any("takes the class as an input" in n for n in loaded.pre.info.get("skipped", []))
+
+
 # ------------------------------------------------------------------------------------ URL
 
 def test_the_url_carries_the_view(env):

@@ -67,3 +67,20 @@ def test_an_upload_is_worded_like_the_meter_and_a_non_image_is_one_literal_sente
     message = at.error[0].value
     assert "BytesIO" not in message and "\\[Log in\\]\\(http\\://evil/login\\)" in message  # literal, no link
     assert "not a picture" in message
+
+
+def test_a_conditional_bundle_draws_an_upload_as_every_class(tmp_path_factory, monkeypatch):
+    from vae.precompute import precompute
+    from ui import own_example
+
+    path = train_tiny(tmp_path_factory.mktemp("upload_cond") / "cond", epochs=2, latent_dim=3, conditional=True)
+    precompute(path, split="test", progress=False, no_tsne=True, no_umap=True)
+    at = _app(path, monkeypatch)
+    loaded = at.session_state["_loaded"]
+    x = loaded.pre.images[0]
+    at.session_state["upload"] = {"name": "mine.png", "preview": "<b>mine</b>", **own_example.place_upload(loaded, x, 3)}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    rows = [e.proto.body for e in at.get("html") if "Same style, every class" in e.proto.body]
+    assert len(rows) == 2                                      # under the pad, and for the upload
+    assert rows[1].count("<img") == len(loaded.bundle.class_names)
