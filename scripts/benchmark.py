@@ -447,6 +447,29 @@ def bench_map_zoom(h, page, repeats: int) -> dict:
     return {"wheel_to_redraw_ms_median": statistics.median(times), "runs": repeats}
 
 
+def bench_drag_any(bundle: str, runs: int = 3, seconds: float = 5.0) -> dict:
+    """Dragging the pad on a bundle of any modality: decodings shown a second (an image, a piano roll, a
+    sentence: the pad logs each answer it shows) and pointer move to decoding, median of `runs` drags."""
+    from playwright.sync_api import sync_playwright
+
+    h = _browser_tools()
+    out = {"bundle": bundle, "load": os.getloadavg()[0], "drags": []}
+    with sync_playwright() as p, h.streamlit_server(bundles=(bundle,), env=h.TIMING) as url:
+        browser = h.launch(p)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.goto(url + f"/?bundle={Path(bundle).name}")
+        page.wait_for_function("() => (window.__latentPad?.shown || []).length > 0", timeout=120_000)
+        h.wait_idle(page, settle_ms=500)
+        bench_drag(h, page, 1.0)  # warm-up
+        out["drags"] = [bench_drag(h, page, seconds) for _ in range(runs)]
+    for key in ("images_per_s", "move_to_image_ms_median", "pointer_moves_per_s"):
+        out[key] = statistics.median(d[key] for d in out["drags"])
+    print(f"{bundle}: {out['images_per_s']:.1f} decodings shown a second while dragging, pointer move -> decoding "
+          f"{out['move_to_image_ms_median']:.0f} ms (medians of {runs} drags of {seconds:.0f} s; "
+          f"{out['pointer_moves_per_s']:.0f} pointer moves a second; load average {out['load']:.1f})")
+    return out
+
+
 def bench_browser(bundle: str, repeats: int = 3, drag_seconds: float = 5.0, big_bundle: str | None = None) -> dict:
     """The explorer's interaction budgets, measured in Chromium (see DESIGN.md's table)."""
     from playwright.sync_api import sync_playwright
@@ -602,6 +625,8 @@ def main(argv=None):
     p.add_argument("--tsne-points", type=int, default=10000, help="points for the t-SNE library comparison")
     p.add_argument("--browser", nargs="?", const="pretrained/fashion_mnist", metavar="BUNDLE",
                    help="the explorer's page load, drag, slider and click timings in Chromium (default bundle: %(const)s)")
+    p.add_argument("--drag", metavar="BUNDLE", help="decodings a second while dragging the pad, for a bundle of any "
+                   "modality (images, melodies, text)")
     p.add_argument("--browser-big", metavar="BUNDLE", help="with --browser: also a large bundle (e.g. 70,000 points)")
     p.add_argument("--browser-repeats", type=int, default=3, help="cold page loads (and the other steps' repeats)")
     p.add_argument("--leak", metavar="BUNDLE", help="the app's resident memory on BUNDLE (e.g. 70,000 points) and "
@@ -628,6 +653,8 @@ def main(argv=None):
     if args.compare:
         results["compare"] = bench_compare(args.compare, args.browser or "pretrained/fashion_mnist", args.browser_big,
                                            max(args.browser_repeats, 4))
+    if args.drag:
+        results["drag"] = bench_drag_any(args.drag)
     if args.leak:
         results["leak"] = bench_leak(args.leak, args.leak_reruns, args.leak_sessions)
     if args.meter:

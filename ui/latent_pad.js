@@ -105,7 +105,12 @@ function showImage(s, root) {
   const text = root.querySelector(".decoded-text");
   if (text) {
     text.hidden = !d.text;
-    if (text.textContent !== (d.text || "")) { text.textContent = d.text || ""; text.dataset.seq = String(d.ack); }  // literal text
+    if (text.textContent !== (d.text || "")) text.textContent = d.text || "";  // literal text
+    if (d.text && text.dataset.seq !== String(d.ack)) {  // a new answer, even when it decodes to the same words
+      text.dataset.seq = String(d.ack);
+      const seq = Number(d.ack), t = performance.now();
+      requestAnimationFrame(() => log("shown", { seq, t, painted: performance.now() }));
+    }
   }
   showAudio(s, root);
   const help = root.querySelector(".lp-help");
