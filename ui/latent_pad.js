@@ -122,6 +122,59 @@ function showImage(s, root) {
   }
 }
 
+// "Play while dragging": a step sequencer in Web Audio that loops the two bars and reads the current
+// decoding's notes at every step, so a new decoding is heard from the next sixteenth on, without the
+// restart an <audio> element would make. The same plain instrument as the WAV: a few harmonics, an envelope.
+const LOOKAHEAD_S = 0.12;
+
+function liveTone(ctx, midi, when, seconds) {
+  const f = 440 * Math.pow(2, (midi - 69) / 12), out = ctx.createGain();
+  out.gain.setValueAtTime(0, when);
+  out.gain.linearRampToValueAtTime(0.22, when + 0.008);
+  out.gain.linearRampToValueAtTime(0.13, when + 0.16);
+  out.gain.setValueAtTime(0.13, Math.max(when + 0.16, when + seconds - 0.05));
+  out.gain.linearRampToValueAtTime(0, when + seconds);
+  out.connect(ctx.destination);
+  [1, 0.45, 0.2].forEach((a, k) => {
+    const o = ctx.createOscillator(), g = ctx.createGain();
+    o.frequency.value = f * (k + 1); g.gain.value = a / 1.65;
+    o.connect(g); g.connect(out); o.start(when); o.stop(when + seconds + 0.02);
+  });
+}
+
+function liveTick(s, box) {
+  const L = s.live, ctx = L.ctx, notes = s.data.notes || [], step = s.data.step_s || 0.125;
+  if (!box.isConnected) { clearInterval(L.timer); ctx.close(); s.live = null; return; }  // the pad is gone
+  while (L.next < ctx.currentTime + LOOKAHEAD_S) {
+    const k = L.step % 32;
+    for (const [a, b, m] of notes) if (a === k) liveTone(ctx, m, L.next, (b - a) * step);
+    L.next += step; L.step += 1;
+    box.dataset.steps = String(L.step);  // how far the loop has played (tests read it)
+  }
+}
+
+function liveAudio(s, root) {
+  const box = root.querySelector(".lp-live"), toggle = root.querySelector(".lp-live-toggle");
+  if (!box || !toggle) return;
+  box.hidden = !(s.data.notes && s.data.notes.length) && !s.live;
+  box.dataset.notes = JSON.stringify(s.data.notes || []);
+  if (toggle.dataset.bound) return;
+  toggle.dataset.bound = "1";
+  toggle.addEventListener("change", () => {
+    if (toggle.checked) {
+      const Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) { toggle.checked = false; box.title = "This browser has no Web Audio."; return; }
+      const ctx = s.live ? s.live.ctx : new Ctx();
+      ctx.resume();
+      s.live = { ctx, next: ctx.currentTime + 0.05, step: 0, timer: setInterval(() => liveTick(s, box), 25) };
+    } else if (s.live) {
+      clearInterval(s.live.timer);
+      s.live.ctx.close();
+      s.live = null;
+    }
+  });
+}
+
 function showAudio(s, root) {
   // The sound of the current point: its player shows when there is one; it plays by itself once the
   // answer to a released drag (or a key step) arrives, never during a drag (a sound per step would stutter).
@@ -133,6 +186,8 @@ function showAudio(s, root) {
     if (d.audio) audio.setAttribute("src", d.audio); else audio.removeAttribute("src");
     audio.dataset.seq = String(d.ack);
   }
+  liveAudio(s, root);
+  if (s.live) s.playAfter = 0;  // the loop is playing: no second sound on release
   if (d.audio && s.playAfter && Number(d.ack) >= s.playAfter && !s.dragging) {
     s.playAfter = 0;
     audio.dataset.played = String(Number(audio.dataset.played || 0) + 1);  // how many releases played (tests read it)

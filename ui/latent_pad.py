@@ -32,7 +32,8 @@ _HTML = """
  <div class="lp-view">
   <img class="decoded px" alt="decoded image" draggable="false">
   <pre class="decoded-text" hidden></pre>
-  <div class="lp-audio" hidden><audio class="decoded-audio" controls preload="auto"></audio></div>
+  <div class="lp-audio" hidden><audio class="decoded-audio" controls preload="auto"></audio>
+   <label class="lp-live" hidden><input type="checkbox" class="lp-live-toggle"> Play while dragging</label></div>
   <div class="lp-side"></div>
  </div>
  <div class="lp-padcol">
@@ -62,6 +63,8 @@ _CSS = """
   background: var(--st-secondary-background-color); font-family: var(--st-font); font-size: .95rem; line-height: 1.4;
   white-space: pre-wrap; overflow-wrap: anywhere; max-height: 14em; overflow-y: auto; }
 .lp-audio audio { display: block; width: 100%; height: 36px; margin-top: 6px; }
+.lp-live { display: flex; gap: 6px; align-items: center; font-size: .85rem; margin-top: 4px; cursor: pointer; }
+.lp-live[hidden] { display: none; }
 .lp-side { margin-top: 8px; font-size: 0.85rem; }
 .lp-title { font-family: var(--st-heading-font, var(--st-font)); font-weight: 600; font-size: 1.05rem;
   color: var(--st-text-color); margin: 0 0 .5rem 0; }
@@ -106,7 +109,8 @@ def latent_pad(key: str, *, preview: dict, bounds, point, rev: int, ack: int, on
     """Mount the decoder view. Returns its state ({"point": {...}} once moved); `on_change` runs on each new point.
 
     preview: the display module's pad_preview of the decoding, {"image": data URI or "", "text": str or "",
-    "audio": data URI or ""}; side: HTML under it (the meter, our own markup); help: text below;
+    "audio": data URI or ""} and optionally "notes" ([start step, end step, MIDI pitch] each) with "step_s" (seconds
+    a step): the browser then offers "Play while dragging", a loop whose notes follow the decoding; side: HTML under it (the meter, our own markup); help: text below;
     bounds: (x0, x1, y0, y1) of the pad in map units; point: (x, y) where Python last put the handle,
     adopted by the browser whenever `rev` changes; ack: the seq of the last point the server handled.
     map_key: the key of the big map's st.plotly_chart to mark the current point on; map_dims 3 with point3,
@@ -119,6 +123,8 @@ def latent_pad(key: str, *, preview: dict, bounds, point, rev: int, ack: int, on
         "image": str(preview.get("image") or ""),
         "text": str(preview.get("text") or ""),
         "audio": str(preview.get("audio") or ""),
+        "notes": [[int(a), int(b), int(m)] for a, b, m in (preview.get("notes") or [])],
+        "step_s": float(preview.get("step_s") or 0.125),
         "side": side,
         "help": help,
         "alt": alt,

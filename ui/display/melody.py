@@ -90,8 +90,12 @@ def animation(frames, width: int) -> str:
 
 
 def pad_preview(x) -> dict:
-    """What the latent pad shows live: the piano roll, and the sound to play on release."""
-    return {"image": roll_uri(x, 256), "text": "", "audio": wav_uri(x, SMALL_RATE * 2)}
+    """What the latent pad shows live: the piano roll, the sound to play on release, and the notes the
+    browser's "Play while dragging" loop plays (a step sequencer: each new decoding from the next step on)."""
+    from vae.modalities.melody.tokens import notes
+
+    return {"image": roll_uri(x, 256), "text": "", "audio": wav_uri(x, SMALL_RATE * 2),
+            "notes": [list(n) for n in notes(_tokens(x))], "step_s": audio.step_seconds()}
 
 
 def downloads(x, stem: str) -> list:
