@@ -26,7 +26,7 @@ def every_class(loaded, z, width: int = 54) -> str:
     class (the decoder's other input), captioned with the class names, as HTML."""
     b = loaded.bundle
     k = len(b.class_names)
-    xs = display.decodings(b, np.repeat(np.asarray(z, np.float32).reshape(1, -1), k, axis=0), labels=list(range(k)))
+    xs = b.decode(np.repeat(np.asarray(z, np.float32).reshape(1, -1), k, axis=0), labels=list(range(k)))  # one batch
     return (f'<div class="px-caption">Same style, every class: this point decoded as each class</div>'
             + display.for_bundle(loaded).row(list(xs), [str(c) for c in b.class_names], width, cls="every-class"))
 

@@ -129,10 +129,12 @@ const LOOKAHEAD_S = 0.12;
 
 function liveTone(ctx, midi, when, seconds) {
   const f = 440 * Math.pow(2, (midi - 69) / 12), out = ctx.createGain();
+  // attack, decay to the sustain level, release: every point inside the note, so a short note ends silent
+  const attack = Math.min(0.008, seconds / 4), decay = Math.min(0.16, 0.6 * seconds), release = Math.min(0.05, seconds / 3);
   out.gain.setValueAtTime(0, when);
-  out.gain.linearRampToValueAtTime(0.22, when + 0.008);
-  out.gain.linearRampToValueAtTime(0.13, when + 0.16);
-  out.gain.setValueAtTime(0.13, Math.max(when + 0.16, when + seconds - 0.05));
+  out.gain.linearRampToValueAtTime(0.22, when + attack);
+  out.gain.linearRampToValueAtTime(0.13, when + Math.max(attack, Math.min(decay, seconds - release)));
+  out.gain.setValueAtTime(0.13, when + seconds - release);
   out.gain.linearRampToValueAtTime(0, when + seconds);
   out.connect(ctx.destination);
   [1, 0.45, 0.2].forEach((a, k) => {
@@ -145,6 +147,10 @@ function liveTone(ctx, midi, when, seconds) {
 function liveTick(s, box) {
   const L = s.live, ctx = L.ctx, notes = s.data.notes || [], step = s.data.step_s || 0.125;
   if (!box.isConnected) { clearInterval(L.timer); ctx.close(); s.live = null; return; }  // the pad is gone
+  if (L.next < ctx.currentTime) {  // the timer fell behind (a busy page, a background tab): skip, never pile up
+    const missed = Math.ceil((ctx.currentTime - L.next) / step);
+    L.next += missed * step; L.step += missed;
+  }
   while (L.next < ctx.currentTime + LOOKAHEAD_S) {
     const k = L.step % 32;
     for (const [a, b, m] of notes) if (a === k) liveTone(ctx, m, L.next, (b - a) * step);

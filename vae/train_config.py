@@ -44,7 +44,7 @@ class TrainConfig:
     kl_cycles: int = _opt(0, "cyclical KL annealing (Fu et al. 2019) instead of --kl-warmup's one ramp: beta rises from 0 "
                              "over the first half of each of N equal cycles of the run")
     clip_norm: float = _opt(0.0, "clip the gradient's global norm to this (0: no clipping; recurrent networks train "
-                                 "more steadily with 1-5)")
+                                 "more steadily with 1-5; with --strategy mirrored each replica's share is clipped)")
     augment: bool = _opt(True, "vary every training batch the way the modality allows (melodies: random "
                                "transposition); --no-augment turns it off", flag="--no-augment")
     no_latent: bool = _opt(False, "train the decoder alone, fed z = 0, without a KL term: the likelihood model of the "

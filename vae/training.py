@@ -175,6 +175,12 @@ def run(cfg: TrainConfig, out, run_dir, resume: bool = False, restart: bool = Fa
     figures = {}
     if evaluate:
         ds = load_dataset(cfg.dataset, cfg.modality, **cfg.data_options())
+        if cfg.no_latent:  # the anchor: exact -log p(x) at z = 0; its encoder was never trained
+            figures = metrics.anchor_figures(model, ds.x_test, ds.y_test if cfg.conditional else None)
+            update_bundle(out, meta_updates={"metrics": figures})
+            log(f"Test -log p(x) {figures['neg_elbo']:.2f} nats (the decoder alone at z = 0: an anchor to measure "
+                f"a VAE against, not a bundle to explore).")
+            return figures
         figures = metrics.evaluate(model, ds.x_test, ds.y_test, ds.x_train, ds.y_train, iwae_k=0, seed=cfg.seed)
         update_bundle(out, meta_updates={"metrics": figures})
         log(f"Test -ELBO {figures['neg_elbo']:.2f} nats (reconstruction {figures['reconstruction']:.2f}, "

@@ -115,7 +115,10 @@ def main(argv=None):
     ds = bundle_dataset(b.meta)
     row = {"model": str(args.bundle), **measure(b.load_model(), ds, args.k)}
     if args.anchor:
-        lm = measure(load_bundle(args.anchor).load_model(), ds, anchor=True)
+        anchor = load_bundle(args.anchor)
+        if not (anchor.meta.get("training") or {}).get("no_latent"):
+            raise SystemExit(f"error: {args.anchor} is not an anchor: train one with scripts/train.py --no-latent.")
+        lm = measure(anchor.load_model(), ds, anchor=True)
         row.update({f"anchor_{key}": lm[key] for key in ("nll_per_token", "nll_per_sentence", "perplexity")})
         row["gap_percent"] = 100 * (row["nll_per_token"] / lm["nll_per_token"] - 1)
     row.update(decode_latency(args.bundle, ds.x_test))

@@ -36,8 +36,9 @@ def config(remedy: str, epochs: int, dataset: str = "fortunes", latent_dim: int 
 
     settings, text_options = REMEDIES[remedy]
     settings = {k: (epochs / 2 if v == "{E}" else v) for k, v in settings.items()}
-    return TrainConfig(dataset=dataset, modality="text", latent_dim=latent_dim, epochs=epochs, seed=seed,
-                       **{"clip_norm": 5.0, **(training or {})}, **settings, options={**text_options, **options})
+    base = {"dataset": dataset, "modality": "text", "latent_dim": latent_dim, "epochs": epochs, "seed": seed,
+            "clip_norm": 5.0}
+    return TrainConfig(**{**base, **(training or {}), **settings}, options={**text_options, **options})
 
 
 def compare(remedies, epochs: int, dataset: str = "fortunes", test_rows: int = 1000, k: int = 1,

@@ -19,7 +19,7 @@ import numpy as np
 
 
 def char_ids(texts: list[str]):
-    """(ids (N, T) with START first, vocabulary size) in the text modality's own alphabet."""
+    """(ids (N, T): characters, END, padding 0; vocabulary size) in the text modality's own alphabet."""
     from . import tokenizer as tk
 
     ids = tk.encode(texts, max(len(t) for t in texts) + 1)
@@ -48,7 +48,7 @@ def bpe_ids(train_texts: list[str], texts: list[str], vocab: int, seed: int = 0)
 
 
 def language_model(vocab: int, embed: int = 32, units: int = 128):
-    """Next-token logits from the previous tokens (a start id 1 first): the decoder without z."""
+    """Next-token logits from the previous tokens (the extra id `vocab` starts each sentence): the decoder without z."""
     import keras
     from keras import layers
 

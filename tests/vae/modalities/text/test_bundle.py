@@ -75,11 +75,24 @@ def test_precomputed_attributes_and_judge(text_bundle):
     np.testing.assert_allclose(pre.attributes["question"], [t.endswith("?") for t in texts])
 
 
-def test_measure_scores_a_bundle_against_an_anchor_bundle(text_bundle, capsys):
+def test_measure_scores_a_bundle_against_an_anchor_bundle(text_bundle, tmp_path, capsys):
+    """The anchor is scripts/train.py --no-latent: its bundle stores the exact -log p(x) at z = 0, and measure
+    refuses a VAE given as an anchor."""
     from vae.modalities.text import measure
+    from vae.training import TrainConfig, run
 
-    row = measure.main([str(text_bundle), "--anchor", str(text_bundle), "--k", "3"])
+    import dataclasses
+
+    meta = json.loads((text_bundle / "meta.json").read_text())
+    same = {k: v for k, v in meta["training"].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}}
+    cfg = TrainConfig.from_dict({**same, "no_latent": True, "kl_warmup": 0, "free_bits": 0})
+    figures = run(cfg, tmp_path / "anchor", tmp_path / "run", restart=True, verbose=0, log=lambda *_: None)
+    assert figures["anchor"] and figures["kl"] == 0.0 and figures["neg_elbo"] > 0
+    row = measure.main([str(text_bundle), "--anchor", str(tmp_path / "anchor"), "--k", "3"])
     assert row["iwae_k"] == 3 and row["test_sentences"] > 0 and 0 <= row["char_accuracy"] <= 1
-    assert row["anchor_nll_per_token"] > 0 and row["decode_ms_median"] > 0
+    assert row["anchor_nll_per_sentence"] == pytest.approx(figures["neg_elbo"], rel=1e-4)
+    assert row["decode_ms_median"] > 0
     assert row["gap_percent"] == pytest.approx(100 * (row["nll_per_token"] / row["anchor_nll_per_token"] - 1))
     assert '"gap_percent"' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="not an anchor"):
+        measure.main([str(text_bundle), "--anchor", str(text_bundle)])
