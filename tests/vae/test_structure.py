@@ -51,3 +51,20 @@ def test_only_modalities_know_their_data():
 def test_library_modules_stay_readable_in_one_sitting():
     long = {str(p.relative_to(ROOT)): n for p in MODULES if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long, long
+
+
+def test_no_modality_package_imports_tensorflow_when_imported():
+    """The app imports TensorFlow in one start-up thread while another loads the default bundle (its meta,
+    arrays and map) and with it the bundle's modality package: a package that imported Keras at once would
+    import TensorFlow from two threads together, which deadlocks. Networks are imported when a model is built."""
+    import subprocess
+    import sys
+
+    from vae import modalities
+
+    code = ("import sys, vae.modalities as m\n"
+            "for name in m.names(): m.get(name)\n"
+            "print(sorted(k for k in ('keras', 'tensorflow') if k in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]", (modalities.names(), out.stdout)

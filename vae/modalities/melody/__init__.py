@@ -15,10 +15,10 @@ import numpy as np
 from ...errors import DataError, VAEError
 from ..base import Judge, Modality
 from . import attributes as attrs
-from . import corpus, midi, networks
+from . import corpus, midi
 from . import tokens as T
 from .judge import NoteJudge
-from .networks import MelodySpec
+from .spec import DECODERS, MAX_SIZE, MelodySpec
 
 MAX_MIDI_BYTES = 1 << 20       # an uploaded MIDI file; a melody of hours fits in far less
 MAX_ABC_CHARS = 200_000        # pasted or uploaded ABC text
@@ -102,10 +102,10 @@ class MelodyModality(Modality):
     def check_options(self, options: dict, latent_dim: int) -> str | None:
         for k in ("embed", "encoder_units", "decoder_units"):
             v = options.get(k)
-            if v is not None and not (isinstance(v, int) and 1 <= v <= networks.MAX_SIZE):
-                return f"--{k.replace('_', '-')} must be a whole number from 1 to {networks.MAX_SIZE}, got {v}"
-        if options.get("decoder") not in (None, *networks.DECODERS):
-            return f"--decoder must be one of {', '.join(networks.DECODERS)}, got {str(options['decoder'])[:40]}"
+            if v is not None and not (isinstance(v, int) and 1 <= v <= MAX_SIZE):
+                return f"--{k.replace('_', '-')} must be a whole number from 1 to {MAX_SIZE}, got {v}"
+        if options.get("decoder") not in (None, *DECODERS):
+            return f"--decoder must be one of {', '.join(DECODERS)}, got {str(options['decoder'])[:40]}"
         return None
 
     def spec_for(self, dataset, options: dict) -> MelodySpec:
@@ -116,9 +116,11 @@ class MelodyModality(Modality):
     # --- networks and likelihood -----------------------------------------------------------------
 
     def build_encoder(self, spec, latent_dim: int, num_classes: int):
+        from . import networks  # Keras: imported when a model is built, not with the package
         return networks.build_encoder(_spec(spec), latent_dim, num_classes)
 
     def build_decoder(self, spec, latent_dim: int, num_classes: int):
+        from . import networks
         return networks.MelodyDecoder(**_spec(spec).decoder_config(latent_dim, num_classes), name="decoder")
 
     augmentation = "every training window transposed by a random shift in {}..+{} semitones, kept in range".format(
@@ -143,6 +145,7 @@ class MelodyModality(Modality):
         return decoder([zc, decoder.greedy(zc)], training=training)
 
     def nll(self, decoder, z, x, onehot=None, training: bool = False):
+        from . import networks
         return networks.token_nll(decoder([self._z(z, onehot), x], training=training), x)
 
     def generate(self, decoder, z, onehot=None):
