@@ -20,10 +20,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from vae.errors import VAEError  # noqa: E402
 
-ROWS = [("neg_elbo", "-ELBO (nats/image)", ".2f"), ("reconstruction", "  reconstruction", ".2f"),
+ROWS = [("neg_elbo", "-ELBO (nats each)", ".2f"), ("reconstruction", "  reconstruction", ".2f"),
         ("kl", "  KL", ".2f"), ("iwae_nll", "IWAE -log p(x) bound", ".2f"), ("active_units", "active units", "d"),
         ("knn_accuracy", "10-NN accuracy", ".4f"), ("knn_chance", "  chance (random guess)", ".4f"), ("reconstruction_mse", "reconstruction MSE", ".5f"),
         ("reconstruction_distance", "reconstruction distance", ".5f")]
+
+
+def _plural(noun: str) -> str:
+    return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
 
 
 def table(figures: dict) -> str:
@@ -65,7 +69,8 @@ def main(argv=None) -> int:
     except VAEError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"{bundle.name} on {ds.name} test split ({len(ds.x_test)} {bundle.modality.noun}s)")
+    noun = bundle.modality.noun
+    print(f"{bundle.name} on {ds.name} test split ({len(ds.x_test):,} {noun if len(ds.x_test) == 1 else _plural(noun)})")
     print(table(figures))
     return 0
 
