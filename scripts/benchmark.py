@@ -388,8 +388,12 @@ def bench_drag(h, page, seconds: float) -> dict:
     rtt = [s["painted"] - sent[s["seq"]] for s in shown]
     return {"seconds": span_ms / 1000, "pointer_moves_per_s": 1000 * len(moves) / span_ms,
             "images_per_s": 1000 * len(during) / span_ms, "images": len(during),
-            "move_to_image_ms_median": statistics.median(move_to_image), "move_to_image_ms_p90": _p90(move_to_image),
-            "send_to_image_ms_median": statistics.median(rtt)}
+            "move_to_image_ms_median": _median(move_to_image), "move_to_image_ms_p90": _p90(move_to_image),
+            "send_to_image_ms_median": _median(rtt)}
+
+
+def _median(values):
+    return statistics.median(values) if values else float("nan")  # nothing shown (a warm-up that only compiled)
 
 
 def _p90(values):

@@ -1,7 +1,8 @@
 """Characters or subwords? The same language model trained on each tokenization, scored per character.
 
     pip install tokenizers       # Hugging Face's BPE trainer: needed only for this measurement
-    python -m vae.modalities.text.tokenizer_choice --epochs 15 --vocab 300,1000,3000 --out tokenizers.json
+    python -m vae.modalities.text.tokenizer_choice --epochs 12 --vocab 0,300,1000,3000 --out tokenizers.json
+    python -m vae.modalities.text.tokenizer_choice --epochs 12 --vocab 0 --units 240   # characters, as many weights
 
 For each tokenization the fortunes training split is encoded, a GRU language model of the sentence
 decoder's size (embeddings 32, GRU 128) is trained for the same epochs with the same batch, learning
@@ -58,13 +59,14 @@ def language_model(vocab: int, embed: int = 32, units: int = 128):
     return keras.Model(prev, layers.Dense(vocab)(h))
 
 
-def nll_per_char(ids, vocab: int, test_ids, test_chars: int, epochs: int, batch: int = 128, seed: int = 0):
+def nll_per_char(ids, vocab: int, test_ids, test_chars: int, epochs: int, batch: int = 128, seed: int = 0,
+                 units: int = 128):
     """Train the language model on ids; (test nats per character, weights, seconds)."""
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
-    model = language_model(vocab)
+    model = language_model(vocab, units=units)
     start = vocab  # the extra embedding row
 
     def inputs(x):
@@ -88,7 +90,9 @@ def nll_per_char(ids, vocab: int, test_ids, test_chars: int, epochs: int, batch:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--vocab", default="300,1000,3000", help="BPE vocabulary sizes, comma-separated")
+    p.add_argument("--vocab", default="0,300,1000,3000", help="BPE vocabulary sizes, comma-separated (0: characters)")
+    p.add_argument("--units", type=int, default=128, help="GRU units (128: the sentence decoder's); a wider GRU gives "
+                   "characters as many weights as a subword model's larger embedding and output layer")
     p.add_argument("--out", default="")
     args = p.parse_args(argv)
 
@@ -99,16 +103,16 @@ def main(argv=None):
     train, test = tk.decode(ds.x_train), tk.decode(ds.x_test)
     test_chars = sum(len(t) + 1 for t in test)            # characters and one END mark each
     rows = []
-    options = [("characters", None)] + [("byte-level BPE", int(v)) for v in args.vocab.split(",")]
+    options = [("characters", None) if int(v) == 0 else ("byte-level BPE", int(v)) for v in args.vocab.split(",")]
     for name, vocab in options:
         if vocab is None:
             (x, size), (xt, _) = char_ids(train), char_ids(test)
         else:
             both, size = bpe_ids(train, train + test, vocab)
             x, xt = both[:len(train)], both[len(train):]
-        per_char, params, seconds = nll_per_char(x, size, xt, test_chars, args.epochs)
+        per_char, params, seconds = nll_per_char(x, size, xt, test_chars, args.epochs, units=args.units)
         tokens = float((xt > 0).sum(1).mean())
-        row = {"tokenizer": name, "vocabulary": size, "tokens_per_sentence": round(tokens, 1),
+        row = {"tokenizer": name, "vocabulary": size, "units": args.units, "tokens_per_sentence": round(tokens, 1),
                "parameters": params, "test_nats_per_char": round(per_char, 4), "epochs": args.epochs,
                "train_seconds": round(seconds, 1)}
         rows.append(row)
