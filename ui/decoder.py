@@ -156,7 +156,10 @@ def live() -> None:
     if interp:
         marks += [map_view.mark(path[0], "A"), map_view.mark(path[-1], "B")]
     point = explore.map_point(proj, state.z)
-    latent_pad("pad", preview=show.pad_preview(x), side=meter_html(loaded.pre.off_manifold(state.z, METER_K)),
+    preview = show.pad_preview(x)
+    if state.dragging and preview.get("audio"):  # a sound plays on release, not per step: keep the drag light
+        preview = {**preview, "audio": ""}
+    latent_pad("pad", preview=preview, side=meter_html(loaded.pre.off_manifold(state.z, METER_K)),
                help=pad_help(proj_name, proj, show.NOUN), alt=f"decoded {show.NOUN} at the current point", bounds=loaded.view.bounds[proj_name], point=point[:2],
                rev=state.pad_rev, ack=state.pad_ack, on_change=_on_pad, background=map_view.pad_background(loaded, proj_name),
                axes=map_view.axis_titles(proj_name, proj.dims)[:2], map_key=map_view.chart_key(proj.dims),

@@ -187,8 +187,11 @@ function showAudio(s, root) {
   const box = root.querySelector(".lp-audio"), audio = root.querySelector("audio.decoded-audio");
   if (!box || !audio) return;
   const d = s.data;
-  box.hidden = !d.audio;
-  if ((audio.getAttribute("src") || "") !== (d.audio || "")) {
+  // a drag's answers carry no sound (the server leaves it out while dragging): the last one stays, also for
+  // answers still arriving after release for points sent before it
+  const keep = !d.audio && !!audio.getAttribute("src") && (s.dragging || Number(d.ack) < s.seq);
+  box.hidden = !d.audio && !keep;
+  if (!keep && (audio.getAttribute("src") || "") !== (d.audio || "")) {
     if (d.audio) audio.setAttribute("src", d.audio); else audio.removeAttribute("src");
     audio.dataset.seq = String(d.ack);
   }
