@@ -39,14 +39,6 @@ def iwae(enc, dec, x, k: int = 20, batch: int = 128, seed: int = 0) -> np.ndarra
     return np.concatenate(out)
 
 
-def lm_nll(dec, x, latent_dim: int, batch: int = 256) -> np.ndarray:
-    """Exact -log p(x) per sentence of the anchor (z = 0), (N,)."""
-    from . import networks
-
-    return np.concatenate([networks.nll(dec, np.zeros((len(x[lo:lo + batch]), latent_dim), np.float32),
-                                        x[lo:lo + batch]).numpy() for lo in range(0, len(x), batch)])
-
-
 def knn_accuracy(train_z, train_y, test_z, test_y, k: int = 10) -> float:
     from sklearn.neighbors import KNeighborsClassifier
 
@@ -64,7 +56,9 @@ def measure(model, ds, k: int = 20, rows: int | None = None, anchor: bool = Fals
     x = ds.x_test[:rows]
     tokens, d = int(lengths(x).sum()), int(model.config.latent_dim)
     if anchor:
-        bound = lm_nll(dec, x, d)
+        from ... import metrics
+
+        bound = metrics.anchor_nll(model, x)
         return {"nll_per_token": float(bound.sum() / tokens), "nll_per_sentence": float(bound.mean()),
                 "perplexity": float(math.exp(bound.sum() / tokens)), "kl_per_sentence": 0.0, "exact": True,
                 "test_sentences": len(x), "test_tokens": tokens}
