@@ -25,3 +25,15 @@ def precomputed_tiny(out: Path, epochs: int = 4, **kw) -> Path:
     train_tiny(out, epochs=epochs, **kw)
     precompute(out, split="test", progress=False, no_tsne=True, no_umap=True)
     return out
+
+
+def shipped_bundle_missing(name: str) -> str | None:
+    """Why pretrained/NAME cannot be opened by the app tests (absent, unreadable meta.json, not precomputed),
+    or None: the reason their skip gives."""
+    import json
+
+    try:
+        meta = json.loads((ROOT / "pretrained" / name / "meta.json").read_text())
+    except (OSError, ValueError):
+        return f"no pretrained/{name} bundle"
+    return None if "precompute" in meta else f"pretrained/{name} is not precomputed"

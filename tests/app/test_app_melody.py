@@ -2,27 +2,15 @@
 as a piano roll with a player, and the other pages open."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tiny import ROOT
+from tiny import ROOT, shipped_bundle_missing
 
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-BUNDLE = ROOT / "pretrained" / "folk_melodies"
-
-
-def _ready() -> str | None:
-    try:
-        meta = json.loads((BUNDLE / "meta.json").read_text())
-    except (OSError, ValueError):
-        return "no pretrained/folk_melodies bundle"
-    return None if "precompute" in meta else "pretrained/folk_melodies is not precomputed"
-
-
-pytestmark = pytest.mark.skipif(_ready() is not None, reason=str(_ready()))
+pytestmark = pytest.mark.skipif(shipped_bundle_missing("folk_melodies") is not None,
+                                reason=str(shipped_bundle_missing("folk_melodies")))
 
 
 def test_melody_bundle_renders_piano_rolls_and_players(monkeypatch):

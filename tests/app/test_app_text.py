@@ -3,34 +3,17 @@ or not precomputed)."""
 from __future__ import annotations
 
 import html
-import json
 
 import pytest
 
-from tiny import ROOT
+from tiny import ROOT, shipped_bundle_missing
 from vae.modalities.text import tokenizer
 
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-BUNDLE = ROOT / "pretrained" / "fortunes"
-
-
-def _ready() -> str | None:
-    try:
-        from ui import display
-    except ImportError:
-        return "no ui.display registry"
-    if "text" not in getattr(display, "REGISTRY", {}):
-        return "ui.display does not list text"
-    try:
-        meta = json.loads((BUNDLE / "meta.json").read_text())
-    except (OSError, ValueError):
-        return "no pretrained/fortunes bundle"
-    return None if "precompute" in meta else "pretrained/fortunes is not precomputed"
-
-
-pytestmark = pytest.mark.skipif(_ready() is not None, reason=str(_ready()))
+pytestmark = pytest.mark.skipif(shipped_bundle_missing("fortunes") is not None,
+                                reason=str(shipped_bundle_missing("fortunes")))
 
 
 def test_text_bundle_renders_its_sentences(monkeypatch):
