@@ -104,6 +104,10 @@ def page() -> None:
                                                             str(metrics.get("distance_name", "")))}
         rows = [{"metric": names.get(k, (k, ""))[0], "value": v, "unit": names.get(k, ("", ""))[1]}
                 for k, v in metrics.items() if isinstance(v, (int, float))]
+        binary = metrics.get("binarized") if isinstance(metrics.get("binarized"), dict) else {}
+        rows += [{"metric": f"Binarised protocol: {names[k][0]}", "value": binary[k],
+                  "unit": f"{names[k][1]}; {binary.get('protocol', '')}"}
+                 for k in ("iwae_nll", "neg_elbo") if isinstance(binary.get(k), (int, float))]
         st.dataframe(rows, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,  # every row, no scroll
                      column_config={"value": st.column_config.NumberColumn(format="%.4g"),
                                     "unit": st.column_config.TextColumn(width="large")})

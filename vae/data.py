@@ -30,6 +30,10 @@ class Dataset:
     class_names: list
     source: str = ""
     skipped: int = 0  # unreadable files left out (folder datasets)
+    # examples drawn anew for every training batch, (natural batch, rng) -> natural batch of the same shape and
+    # dtype (dynamically binarised images: each grey pixel a Bernoulli draw); the validation split gets one
+    # seeded draw and x_test is stored already drawn once, so that held-out figures are of a fixed set
+    resample: object = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def example_shape(self) -> tuple:

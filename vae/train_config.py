@@ -24,7 +24,7 @@ class TrainConfig:
     modality's own settings (its networks' and data options, e.g. hidden_units, image_size for images)."""
 
     dataset: str = _opt("fashion_mnist", "dataset name or spec (each modality lists its own; images: fashion_mnist, "
-                        "mnist, digits, folder:PATH, npz:PATH)")
+                        "mnist, digits, folder:PATH, npz:PATH; binarized_fashion_mnist: the density-estimation protocol)")
     modality: str = _opt("image", "kind of data: image, melody, text, ...")
     latent_dim: int = _opt(16, "latent dimensions")
     epochs: int = _opt(30, "epochs in all (with --resume: the run's own unless given)")

@@ -26,9 +26,10 @@ class TrainingDiverged(VAEError):
 
 
 def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0,
-             modality=None, augment: bool = False) -> tf.data.Dataset:
+             modality=None, augment: bool = False, resample=None) -> tf.data.Dataset:
     """Natural arrays and labels -> batches of {"x": the encoder's input (modality.model_input), "label": int32};
-    with `augment`, each batch first goes through the modality's `augment` (a seeded generator, one at a time)."""
+    `resample` (a Dataset's: dynamic binarisation) draws each batch anew; with `augment`, each batch then goes
+    through the modality's `augment`; both with seeded generators, one batch at a time."""
     from . import modalities
 
     modality = modality or modalities.get()
@@ -36,11 +37,17 @@ def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed:
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=shuffle and len(x) >= batch_size)
-    if augment and modality.augmentation:
+    steps = [f for f in (resample, modality.augment if augment and modality.augmentation else None) if f]
+    if steps:
         rng = np.random.default_rng(seed + 2)
 
+        def vary_numpy(b):
+            for f in steps:
+                b = f(b, rng)
+            return b
+
         def vary(batch):
-            out = tf.numpy_function(lambda b: modality.augment(b, rng), [batch["x"]], batch["x"].dtype, stateful=True)
+            out = tf.numpy_function(vary_numpy, [batch["x"]], batch["x"].dtype, stateful=True)
             return {"x": tf.ensure_shape(out, batch["x"].shape), "label": batch["label"]}
 
         ds = ds.map(vary, num_parallel_calls=1, deterministic=True)
@@ -98,7 +105,10 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
     from . import modalities
 
     modality = modalities.get(cfg.modality)
-    train_ds = pipeline(x_tr, y_tr, cfg.batch_size, shuffle=True, seed=cfg.seed, modality=modality, augment=cfg.augment)
+    if ds.resample:  # one fixed draw of the validation split, like the test split's
+        x_val = ds.resample(x_val, np.random.default_rng(cfg.seed + 3))
+    train_ds = pipeline(x_tr, y_tr, cfg.batch_size, shuffle=True, seed=cfg.seed, modality=modality, augment=cfg.augment,
+                        resample=ds.resample)
     val_ds = pipeline(x_val, y_val, 1024, shuffle=False, modality=modality)
     steps = max(1, len(x_tr) // cfg.batch_size)
 

@@ -131,6 +131,23 @@ def test_model_card_page(env):
     assert any("held-out examples; it never saw the VAE" in c.value for c in at.caption)
 
 
+def test_model_card_shows_the_binarised_protocols_figures(app_bundles, tmp_path, monkeypatch):
+    from vae.store import update_bundle
+
+    bundle = tmp_path / "binary"
+    shutil.copytree(app_bundles["digits2"], bundle)
+    meta = json.loads((bundle / "meta.json").read_text())
+    update_bundle(bundle, meta_updates={"metrics": {**(meta.get("metrics") or {}), "binarized": {
+        "iwae_nll": 77.125, "neg_elbo": 80.5, "protocol": "binarized_digits test split binarised once (seed 0); IWAE k = 20"}}})
+    monkeypatch.setenv("VAE_BUNDLE", str(bundle))
+    at = run_app({"bundle": "binary"})
+    at.switch_page("app_pages/model_card.py").run()
+    assert_clean(at)
+    metrics = next(df.value for df in at.dataframe if "metric" in df.value.columns)
+    row = metrics[metrics["metric"] == "Binarised protocol: Importance-weighted NLL bound"]
+    assert list(row["value"]) == [77.125] and "IWAE k = 20" in row["unit"].iloc[0]
+
+
 # -------------------------------------------------------------------------------- sliders
 
 def test_a_dimension_slider_moves_that_dimension_in_spreads(env):

@@ -39,7 +39,7 @@ def _spec_class():
 class ImageModality(Modality):
     name = "image"
     noun = "image"
-    datasets = ("fashion_mnist", "mnist", "digits", "folder:PATH", "npz:PATH")
+    datasets = ("fashion_mnist", "mnist", "digits", "folder:PATH", "npz:PATH", "binarized_fashion_mnist", "binarized_mnist")
     distance_name = "mean squared error per pixel"
     data_options_class = ImageDataOptions
 

@@ -3,6 +3,7 @@
     from vae.modalities.image.datasets import load
     ds = load("fashion_mnist")          # or "mnist", "digits", "folder:PATH", "npz:PATH"
     ds.x_train.shape                    # (60000, 28, 28, 1) uint8
+    load("binarized_fashion_mnist")     # the density-estimation protocol (also binarized_mnist, binarized_digits)
 """
 from __future__ import annotations
 
@@ -32,10 +33,13 @@ MAX_NPZ_BYTES = 8 << 30   # what an .npz may unpack to: its headers are read bef
 
 def load(name: str = "fashion_mnist", image_size: int | None = None, channels: int | None = None,
          test_fraction: float = 0.15, seed: int = 0, stratify: bool = True) -> Dataset:
-    """Load an image dataset by name: fashion_mnist, mnist, digits, folder:PATH or npz:PATH.
+    """Load an image dataset by name: fashion_mnist, mnist, digits, folder:PATH or npz:PATH, and
+    binarized_fashion_mnist / binarized_mnist (see binarized()).
 
     Datasets without a fixed split are split seeded; stratify=True gives each class its share of the
     test split (False: the plain shuffle of bundles trained before, kept so their splits stay theirs)."""
+    if name.startswith("binarized_") and name[len("binarized_"):] in BINARIZABLE:
+        return binarized(load(name[len("binarized_"):], test_fraction=test_fraction, seed=seed, stratify=stratify))
     if name == "fashion_mnist":
         return _fashion_mnist()
     if name == "mnist":
@@ -49,6 +53,27 @@ def load(name: str = "fashion_mnist", image_size: int | None = None, channels: i
         return _npz(Path(name[4:]).expanduser(), test_fraction, seed, stratify)
     raise DataError(f"Unknown dataset {name!r}: use fashion_mnist, mnist, digits, folder:PATH or npz:PATH.")
 
+
+
+BINARIZABLE = ("fashion_mnist", "mnist", "digits")   # binarized_NAME: the grey dataset NAME under binarized()
+BINARIZE_TEST_SEED = 0
+
+
+def binarize(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Black-and-white draws of grey uint8 images: each pixel white (255) with probability its grey level / 255."""
+    return np.where(rng.random(x.shape, dtype=np.float32) * 255.0 < x, np.uint8(255), np.uint8(0))
+
+
+def binarized(ds: Dataset) -> Dataset:
+    """The standard density-estimation protocol on a grey dataset (Salakhutdinov & Murray 2008; the VAE
+    literature's MNIST and Fashion-MNIST tables): training images are resampled as Bernoulli pixels for every
+    batch (dynamic binarisation, `Dataset.resample`), the test set is binarised once with a fixed seed, so a
+    Bernoulli likelihood is a normalised likelihood of the data and -log p(x) compares with published figures."""
+    if ds.x_train.shape[-1] != 1:
+        raise DataError(f"Only grey images can be binarised; {ds.name} has {ds.x_train.shape[-1]} channels.")
+    x_test = binarize(ds.x_test, np.random.default_rng(BINARIZE_TEST_SEED))
+    return Dataset(f"binarized_{ds.name}", ds.x_train, ds.y_train, x_test, ds.y_test, list(ds.class_names),
+                   source=ds.source, skipped=ds.skipped, resample=binarize)
 
 
 def fashion_mnist_dirs() -> list[Path]:
