@@ -12,7 +12,7 @@ import streamlit as st
 from vae import VAEError, explore, latent, render
 from vae.view import METER_K
 
-from . import display, map_view, session, words
+from . import display, levels, map_view, session, words
 from .latent_pad import latent_pad, pad_point
 from .state import Fragment, state
 
@@ -33,7 +33,9 @@ def every_class(loaded, z, width: int = 54) -> str:
 
 def decode_current(loaded) -> np.ndarray:
     b = loaded.bundle
-    return display.decodings(b, state.z[None], labels=[state.z_label] if b.conditional else None)[0]
+    lower = levels.current(loaded)
+    return display.decodings(b, state.z[None], labels=[state.z_label] if b.conditional else None,
+                             lower=None if lower is None else lower[None])[0]
 
 
 # ------------------------------------------------------------------------------ callbacks
@@ -221,6 +223,7 @@ def actions() -> None:
             st.download_button("Latent vector (CSV)", data=lambda h=holder: render.latent_csv(h["z"]),
                                file_name="latent.csv", mime="text/csv", on_click="ignore", key="dl_csv")
             st.caption("The page's address holds this point: copy it to share the view.")
+    levels.details_controls(loaded)  # a hierarchical bundle: which details the point is decoded with
 
 
 def _made(data):

@@ -73,10 +73,10 @@ def curves_figure(history: dict) -> go.Figure | None:
     return fig
 
 
-def kl_figure(kl: np.ndarray) -> go.Figure:
+def kl_figure(kl: np.ndarray, prefix: str = "z") -> go.Figure:
     order = np.argsort(-kl, kind="stable")
     colours = ["#bab0ac" if kl[i] < INACTIVE_KL else "#4e79a7" for i in order]
-    fig = go.Figure(go.Bar(x=[f"z{i}" for i in order], y=kl[order], marker_color=colours,
+    fig = go.Figure(go.Bar(x=[f"{prefix}{i}" for i in order], y=kl[order], marker_color=colours,
                            hovertemplate="%{x}: %{y:.3f} nats<extra></extra>"))
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="mean KL (nats)",
                       xaxis_title="latent dimension, most used first")
@@ -93,7 +93,9 @@ def page() -> None:
         session.write_url(loaded)  # the explorer's view stays in the address while the card is shown
     st.markdown(f"## Model card · {ctx.choice.name}")
     show = display.for_bundle(bundle)
-    st.caption(f"{meta.get('dataset', '?')} · latent {bundle.latent_dim} · {show.describe(bundle)} · "
+    lower = (meta.get("model") or {}).get("lower_dim") if isinstance(meta.get("model"), dict) else None
+    levels = f"hierarchical: top {bundle.latent_dim}, lower {lower} · " if lower else ""
+    st.caption(f"{meta.get('dataset', '?')} · latent {bundle.latent_dim} · {levels}{show.describe(bundle)} · "
                f"β {meta.get('beta', 1)} · {'class-conditional · ' if bundle.conditional else ''}"
                f"saved {meta.get('created', '?')}")
 
@@ -130,6 +132,13 @@ def page() -> None:
         st.caption(f"How much information each dimension carries about the {show.NOUN} (mean KL of its posterior from the prior "
                    f"over the {loaded.pre.split} encodings). Grey: inactive, below {INACTIVE_KL} nats - the decoder "
                    "ignores them" + (f": {', '.join(dead)}." if dead else "; none here."))
+        lower = loaded.pre.kl_lower_per_dim
+        if lower is not None:  # a hierarchical bundle: the lower level's own chart, named by level
+            st.plotly_chart(kl_figure(lower, prefix="detail "), key="kl_lower", config={"displaylogo": False})
+            st.caption(f"The lower level (details), KL of q(z1 | x, z2) from the prior p(z1 | z2) per dimension: "
+                       f"{float(lower.sum()):.1f} nats in all, {int(np.sum(lower >= INACTIVE_KL))} of {len(lower)} "
+                       f"dimensions active; the top level above: {float(kl.sum()):.1f} nats, "
+                       f"{int(np.sum(kl >= INACTIVE_KL))} of {len(kl)} active.")
     else:
         st.info("Needs the precomputed encodings (see the explorer page for the command).")
 

@@ -100,6 +100,9 @@ def reset_for_bundle(loaded, z=None, sel=None) -> None:
     state.bookmarks = state.all_bookmarks.setdefault(loaded.name, {})  # kept per bundle
     state.kept_widgets["shown_dirs"] = None  # the directions tab picks its defaults
     state.forget("shown_dirs")
+    # a hierarchical bundle starts with the selected point's own details (a URL's z: the most likely)
+    own = z is None and pre.lower is not None and state.sel < len(pre.lower)
+    state.lower, state.lower_source = (pre.lower[state.sel].astype(np.float32), "own") if own else (None, "likely")
     move(loaded, pre.mean[state.sel] if z is None else z)
 
 
@@ -143,6 +146,18 @@ def sync_controls(loaded) -> None:
     scales = direction_scales(loaded)
     for d in all_directions(loaded):
         state.set_widget(DIR_KEY.format(d.name), _on_step(explore.along(z, d.vector, scales[d.name])))
+    sync_lower(loaded)
+
+
+LOWER_KEY, LOWER_RANGE = "lower_{}", 3.0  # a hierarchical bundle's detail sliders (ui/levels.py), in prior sds
+
+
+def sync_lower(loaded) -> None:
+    """Put a hierarchical bundle's detail sliders at the current details (0: the most likely)."""
+    dim = int(getattr(loaded.bundle, "lower_dim", 0) or 0)
+    lower = state.lower if state.lower is not None and np.shape(state.lower) == (dim,) else np.zeros(dim)
+    for i in range(dim):
+        state.set_widget(LOWER_KEY.format(i), round(float(np.clip(lower[i], -LOWER_RANGE, LOWER_RANGE)), 2))
 
 
 SLIDER_RANGE, SLIDER_STEP = 4.0, 0.05
@@ -159,6 +174,8 @@ def select(loaded, row: int) -> None:
     state.sel = int(row)
     if loaded.bundle.conditional:
         state.z_label = int(pre.labels[row])
+    if pre.lower is not None:  # a hierarchical bundle: the point's own details come with it
+        state.lower, state.lower_source = pre.lower[row].astype(np.float32), "own"
     move(loaded, pre.mean[row])
 
 

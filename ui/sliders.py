@@ -10,7 +10,7 @@ import streamlit as st
 from vae import VAEError, explore, manifold, view
 from vae.manifold import INACTIVE_KL
 
-from . import display, session, words
+from . import display, levels, session, words
 from .session import DIM_KEY, DIR_KEY, SLIDER_RANGE, SLIDER_STEP
 from .state import Fragment, state
 
@@ -217,6 +217,7 @@ def controls() -> None:
                 with cols[n % 2]:
                     st.slider(label, -SLIDER_RANGE, SLIDER_RANGE, key=key, step=SLIDER_STEP, format="%.2f σ",
                               on_change=_on_dim, args=(int(i),))
+            levels.detail_sliders(loaded)  # a hierarchical bundle's lower level, grouped apart
     if tab_dirs.open:
         with tab_dirs:
             st.caption("Each slider moves the point along a direction fitted in latent space: towards a class, from one "

@@ -93,6 +93,10 @@ class State:
     sample_rev: int = Key("_sample_rev", 0)        # names the Seed box afresh after each draw
     last_sample: tuple = Key()                     # (seed, temperature)
     bookmark_msg: str = Key()
+    # a hierarchical bundle's lower level: the details the current point is decoded with (ui/levels.py)
+    lower = Key()                                  # (lower_dim,) float32 standardised noise; None: the most likely
+    lower_source: str = Key(default="likely")      # "own" (the selected point's), "likely", "drawn", "edited"
+    lower_draws: int = Key(default=0)              # seeds the next "Redraw details"
 
     # sliders
     groups: dict = Key()                           # {"A": rows, "B": rows} for a new slider

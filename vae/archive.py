@@ -13,6 +13,8 @@ from .keras_config import check_imported
 MODEL_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 MODEL_KEYS = {"module", "class_name", "config", "registered_name", "compile_config", "build_config"}
 VAE_KEYS = {"name", "trainable", "dtype", "seed", "modality", "latent_dim", "beta", "conditional", "num_classes"}
+LADDER_KEYS = {"lower_dim", "hidden_units_top"}   # vae.hierarchy.LadderVAE's own
+MODEL_CLASSES = {("VAE", "vae>VAE", "vae.model"): set(), ("LadderVAE", "vae>LadderVAE", "vae.hierarchy"): LADDER_KEYS}
 
 
 def vae_keys(modality) -> set:
@@ -71,13 +73,14 @@ def check_model_archive(f: Path) -> dict:
         return
     if members["config.json"].file_size > MAX_CONFIG_BYTES:
         refuse("its config.json is too large")
-    if config.get("class_name") != "VAE" or config.get("registered_name") != "vae>VAE" or config.get("module") != "vae.model":
+    own = MODEL_CLASSES.get((config.get("class_name"), config.get("registered_name"), config.get("module")))
+    if own is None:
         refuse(f"it holds a {str(config.get('class_name'))[:40]!r}, not this project's VAE")
     inner = config.get("config")
     modality = inner.get("modality", "image") if isinstance(inner, dict) else None
     if not isinstance(modality, str):
         refuse("its VAE config names no modality as text")
-    keys = vae_keys(modality)
+    keys = vae_keys(modality) | own
     if not isinstance(inner, dict) or not set(inner) <= keys:
         extra = sorted(set(inner) - keys)[:5] if isinstance(inner, dict) else []
         refuse(f"its VAE config has unexpected entries {extra}")

@@ -93,6 +93,7 @@ class Bundle:
             lazy = False
             num_classes = 0
         self.class_names = list(self.meta.get("class_names") or [str(i) for i in range(max(num_classes, 1))])
+        self.lower_dim = int(spec.get("lower_dim") or 0)  # a hierarchical model's lower level (checked: meta_schema)
         if not lazy:
             self.load_model()
 
@@ -135,7 +136,7 @@ class Bundle:
         import keras  # here, not at import: a missing or damaged bundle is reported without TensorFlow's import
         import tensorflow as tf
 
-        from . import model as _registers_vae  # noqa: F401  (registers the VAE class for loading)
+        from . import hierarchy as _registers_vae  # noqa: F401  (registers VAE and LadderVAE for loading)
         from .imported import custom_objects_for
 
         objects = custom_objects_for(self.path / MODEL)  # {} unless an imported pair needs registered classes
@@ -209,10 +210,11 @@ class Bundle:
             return np.zeros((0, self.latent_dim), np.float32), np.zeros((0, self.latent_dim), np.float32)
         return np.concatenate(means), np.concatenate(logvars)
 
-    def decode(self, z, labels=None, batch_size: int = 1024) -> np.ndarray:
-        """The decoded form of z (N, d): images (N, H, W, C) float32 in [0, 1]; sequences (N, T) greedy token ids."""
+    def decode(self, z, labels=None, batch_size: int = 1024, lower=None) -> np.ndarray:
+        """The decoded form of z (N, d): images (N, H, W, C) float32 in [0, 1]; sequences (N, T) greedy token ids.
+        Hierarchical bundles: z is the top level, `lower` the details (vae.hierarchy.decode_with_details)."""
         started = time.perf_counter()
-        x = self._decode(z, labels, batch_size)
+        x = self._decode(z, labels, batch_size, lower)
         if TIMING_LOG:
             _log_timing("decode", len(x), time.perf_counter() - started)
         return x
@@ -231,11 +233,14 @@ class Bundle:
             raise VAEError("latent vectors contain NaN or infinity: give finite numbers.")
         return z
 
-    def _decode(self, z, labels, batch_size: int) -> np.ndarray:
+    def _decode(self, z, labels, batch_size: int, lower=None) -> np.ndarray:
         _check_batch_size(batch_size)
         z = self._latents(z)
         y = self._labels(labels, len(z))
         self.load_model()
+        if lower is not None:  # a hierarchical bundle's details
+            from .hierarchy import decode_with_details
+            return decode_with_details(self._model, z, y, lower)
         if not len(z):  # the compiled decoder gives the wrong trailing shape for an empty batch
             return np.zeros((0, *self.input_shape), self._decoded_dtype)
         if len(z) <= batch_size:

@@ -186,13 +186,14 @@ def draw(bundle, source: str = "prior", per_class: int | None = None, n: int | N
     return images, y, z
 
 
-def readings(bundle, z, labels=None, samples: int = 3, temperature: float = 0.8, seed: int = 0) -> np.ndarray:
+def readings(bundle, z, labels=None, samples: int = 3, temperature: float = 0.8, seed: int = 0,
+             lower=None) -> np.ndarray:
     """What each point means to a sequence model: its decoding (greedy), then `samples` draws from p(x | z) at
     `temperature`, (B, 1 + samples, *decoded shape). One string is what the point decodes to at best; the
     draws show how much of it the point decides (a VAE's decoder is a distribution, not a function).
     The same seed gives the same draws, so a point keeps its readings while a person looks at it."""
     z = np.asarray(z, np.float32).reshape(-1, bundle.latent_dim)
-    first = bundle.decode(z, labels)
+    first = bundle.decode(z, labels) if lower is None else bundle.decode(z, labels, lower=lower)  # hierarchical
     if samples <= 0:
         return first[:, None]
     more = None if labels is None else np.repeat(np.asarray(labels), samples)

@@ -142,7 +142,10 @@ COUNTS = (lambda v: isinstance(v, dict) and all(_is_int(x) and x >= 0 for x in v
 MODEL_FIELDS = {
     "image_shape": IMAGE_SHAPE, "latent_dim": _integer(1, limits.MAX_LATENT), "beta": BETA, "conditional": BOOL,
     "num_classes": _integer(0, limits.MAX_CLASSES), "base_filters": _integer(1, limits.MAX_BASE_FILTERS),
-    "hidden_units": _integer(0, limits.MAX_HIDDEN_UNITS), "convs_per_stage": _integer(1, limits.MAX_CONVS_PER_STAGE)}
+    "hidden_units": _integer(0, limits.MAX_HIDDEN_UNITS), "convs_per_stage": _integer(1, limits.MAX_CONVS_PER_STAGE),
+    "lower_dim": _integer(1, limits.MAX_LATENT), "hidden_units_top": _integer(1, limits.MAX_HIDDEN_UNITS)}
+SIZE_FIELDS = ("image_shape", "latent_dim", "num_classes", "base_filters", "hidden_units", "convs_per_stage",
+               "conditional")  # what limits.model_size_problem weighs
 
 # field path -> (check, what it must be); a field that is absent is not checked here (loaders say what they miss)
 FIELDS = {
@@ -194,7 +197,7 @@ def validate(meta: dict, path) -> None:
     if num_classes and names is not None and len(names) != num_classes:
         _refuse(path, "class_names", f"has {len(names)} names but model.num_classes is {num_classes}")
     if all(k in model for k in ("image_shape", "latent_dim", "hidden_units")):  # this project's VAE, not an imported pair
-        problem = limits.model_size_problem(**{k: model[k] for k in MODEL_FIELDS if k in model and k != "beta"})
+        problem = limits.model_size_problem(**{k: model[k] for k in SIZE_FIELDS if k in model})
         if problem:
             _refuse(path, "model", f"describes a model out of range ({problem})")
 

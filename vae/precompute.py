@@ -181,6 +181,8 @@ def precompute(path, settings: Settings | None = None, progress: bool = True, **
     with timed(timings, "class edit fidelity"):
         judge = measure_class_fidelity(bundle, directions, mean, labels, x, modality.judge(s.seed), s.seed, progress)
     kl = 0.5 * (mean.astype(np.float64) ** 2 + np.exp(logvar) - 1.0 - logvar)  # (N, d) closed form
+    with timed(timings, "lower level"):
+        levels = lower_level(bundle, x, labels, progress)
     info = {"dataset": meta["dataset"], "modality": modality.name, "seed": s.seed, "skipped": notes,
             "index_of": f"rows of load_dataset(...).split({s.split!r})", "model_sha256": sha256(bundle.path / "model.keras"),
             "attribute_options": options, "distance_name": modality.distance_name,
@@ -190,7 +192,7 @@ def precompute(path, settings: Settings | None = None, progress: bool = True, **
     pre = Precomputed(split=s.split, mean=mean, logvar=logvar, labels=labels, images=x, recon_error=recon_error,
                       attributes=measured, attribute_info=modality.attribute_info(measured), projections=maps,
                       directions=directions, latent_std=mean.std(0), kl_per_dim=kl.mean(0).astype(np.float32),
-                      info=info, missing=[], index=index, recon_mse=recon_distance, class_probe=probe)
+                      info=info, missing=[], index=index, recon_mse=recon_distance, class_probe=probe, **levels)
     with timed(timings, "save"):
         save_precomputed(path, pre, {"timings": {**timings, "total": round(time.perf_counter() - total, 2)},
                                      "cpu_seconds": {**{k: CPU_SECONDS[k] for k in timings},
@@ -199,6 +201,22 @@ def precompute(path, settings: Settings | None = None, progress: bool = True, **
     timings["total"] = round(time.perf_counter() - total, 2)
     CPU_SECONDS["total"] = round(time.process_time() - cpu_total, 2)
     return timings, notes
+
+
+def lower_level(bundle, x, labels, progress=None) -> dict:
+    """A hierarchical model's lower level over the points: each one's own details (standardised noise, the app
+    decodes a selected point with them) and the level's mean KL per dimension; {} for a flat model."""
+    model = bundle.model
+    if not hasattr(model, "lower_noise"):
+        return {}
+    cond = labels if bundle.conditional else None
+    noise, kl = [], []
+    for i in range(0, len(x), 1000):
+        xb = model.modality.model_input(x[i:i + 1000])
+        yb = None if cond is None else cond[i:i + 1000]
+        noise.append(np.asarray(model.lower_noise(xb, labels=yb)))
+        kl.append(np.asarray(model.kl_per_level(xb, yb)[1]) * len(xb))
+    return {"lower": np.concatenate(noise), "kl_lower_per_dim": (np.sum(kl, axis=0) / len(x)).astype(np.float32)}
 
 
 def app_command(bundle) -> str:

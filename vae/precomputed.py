@@ -64,6 +64,8 @@ class Precomputed:
     index: np.ndarray | None = None        # (N,) rows of the split the points came from
     recon_mse: np.ndarray | None = None     # (N,) mean squared error per pixel of decode(mean)
     class_probe: dict = dataclasses.field(default_factory=dict)  # {"coef": (C, d), "intercept": (C,), "accuracy"}
+    lower: np.ndarray | None = None             # hierarchical models: (N, d1) each point's own details, standardised
+    kl_lower_per_dim: np.ndarray | None = None  # hierarchical models: (d1,) mean KL of the lower level per dimension
 
     def __post_init__(self):
         self._reference = None
@@ -103,6 +105,9 @@ def save_precomputed(path, pre: Precomputed, extra_info: dict | None = None) -> 
                  "index": (np.arange(len(pre.mean)) if pre.index is None else pre.index).astype(np.int64)}
     if pre.recon_mse is not None:
         encodings["recon_mse"] = pre.recon_mse.astype(np.float32)
+    if pre.lower is not None:
+        encodings["lower"] = pre.lower.astype(np.float16)  # a point's details: half precision is plenty
+        encodings["kl_lower_per_dim"] = pre.kl_lower_per_dim.astype(np.float32)
     projections = {f"{name}.{key}": value for name, p in pre.projections.items() for key, value in p.to_arrays().items()}
     directions = {"names": np.array([x.name for x in pre.directions], dtype=str),
                   "kinds": np.array([x.kind for x in pre.directions], dtype=str),
@@ -185,7 +190,18 @@ def _load(bundle) -> Precomputed:
         attributes=attributes, attribute_info=dict(info.get("attributes", {})), projections=projections,
         directions=directions, latent_std=enc["latent_std"] if "latent_std" in enc else mean.std(0),
         kl_per_dim=column(enc, "kl_per_dim", "per-dimension KL", (d,)), info=info, missing=missing,
-        index=enc.get("index"), recon_mse=enc.get("recon_mse"), class_probe=probe)
+        index=enc.get("index"), recon_mse=enc.get("recon_mse"), class_probe=probe, **_levels(bundle, enc, n, hint))
+
+
+def _levels(bundle, enc: dict, n: int, hint: str) -> dict:
+    """A hierarchical model's lower level: each point's details and the level's KL per dimension."""
+    lower_dim = (bundle.meta.get("model") or {}).get("lower_dim")
+    if not lower_dim or "lower" not in enc:
+        return {}
+    lower, kl = enc["lower"], enc.get("kl_lower_per_dim")
+    if lower.shape != (n, lower_dim) or kl is None or kl.shape != (lower_dim,):
+        raise PrecomputeError(f"The lower level's arrays in bundle {bundle.path} do not match the model: run `{hint}` again.")
+    return {"lower": lower.astype(np.float32), "kl_lower_per_dim": kl.astype(np.float32)}
 
 
 def _projections(bundle, info: dict, mean: np.ndarray, arrays: dict) -> dict:

@@ -152,10 +152,8 @@ def transaction(out: Path, start_from: Path | None = None):
 
 def save_bundle(out, model, meta: dict, history: dict | None = None) -> Path:
     """Write a new bundle from a trained model (no optimizer state) with its metadata and history."""
-    from .model import VAE
-
     out = Path(out)
-    clean = VAE.from_config(model.get_config())  # uncompiled copy: no optimizer state in the file
+    clean = type(model).from_config(model.get_config())  # uncompiled copy: no optimizer state in the file
     clean.set_weights(model.get_weights())
     with transaction(out) as tmp:
         clean.save(tmp / MODEL)
@@ -165,7 +163,7 @@ def save_bundle(out, model, meta: dict, history: dict | None = None) -> Path:
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "versions": package_versions(),
             **meta,
-            "model": clean.config.to_dict(),
+            "model": {**clean.config.to_dict(), **getattr(clean, "level_settings", {})},
             "modality": clean.config.modality,
             "input_shape": list(clean.config.input_shape),
             **({"image_shape": list(clean.config.input_shape)} if clean.config.modality == "image" else {}),

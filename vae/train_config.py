@@ -26,7 +26,9 @@ class TrainConfig:
     dataset: str = _opt("fashion_mnist", "dataset name or spec (each modality lists its own; images: fashion_mnist, "
                         "mnist, digits, folder:PATH, npz:PATH; binarized_fashion_mnist: the density-estimation protocol)")
     modality: str = _opt("image", "kind of data: image, melody, text, ...")
-    latent_dim: int = _opt(16, "latent dimensions")
+    latent_dim: int = _opt(16, "latent dimensions (of the top level, with --lower-dim)")
+    lower_dim: int = _opt(0, "a hierarchical VAE: a second, lower stochastic level of this many dimensions under the "
+                             "latent one, with top-down inference (Ladder VAE, vae/hierarchy.py); 0: one level")
     epochs: int = _opt(30, "epochs in all (with --resume: the run's own unless given)")
     batch_size: int = _opt(128, "examples per step")
     lr: float = _opt(2e-3, "peak learning rate of Adam (with --resume: the run's own unless given)")
@@ -63,6 +65,9 @@ class TrainConfig:
                   (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}"),
                   (1 <= self.latent_dim <= limits.MAX_LATENT,
                    f"--latent-dim must be between 1 and {limits.MAX_LATENT}, got {self.latent_dim}"),
+                  (0 <= self.lower_dim <= limits.MAX_LATENT,
+                   f"--lower-dim must be between 0 and {limits.MAX_LATENT}, got {self.lower_dim}"),
+                  (not (self.lower_dim and self.no_latent), "--no-latent trains a decoder alone: leave --lower-dim out"),
                   (math.isfinite(self.beta) and self.beta >= 0, f"--beta must be a finite number >= 0, got {self.beta}"),
                   (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
                   (math.isfinite(self.lr) and self.lr > 0, f"--lr must be a positive number, got {self.lr}"),
@@ -107,8 +112,19 @@ class TrainConfig:
         from . import modalities
 
         spec = modalities.get(self.modality).spec_for(ds, self.options)
+        levels = {"lower_dim": self.lower_dim} if self.lower_dim else {}
         return dict(modality=self.modality, latent_dim=self.latent_dim, beta=self.beta, conditional=self.conditional,
-                    num_classes=len(ds.class_names), seed=self.seed, **spec.to_dict())
+                    num_classes=len(ds.class_names), seed=self.seed, **levels, **spec.to_dict())
+
+    def build_model(self, ds):
+        """A new, untrained model for this run: a VAE, or with lower_dim a two-level LadderVAE."""
+        if self.lower_dim:
+            from .hierarchy import LadderVAE
+
+            return LadderVAE(**self.model_kwargs(ds))
+        from .model import VAE
+
+        return VAE(**self.model_kwargs(ds))
 
 
 def option_fields(modality) -> dict:

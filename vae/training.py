@@ -18,7 +18,7 @@ from .checkpoints import (STATE, CheckpointError, EpochCheckpoint, load_state, l
                           prune_run)
 from .data import Dataset, dataset_spec, load_dataset
 from .errors import VAEError
-from .model import VAE
+from . import hierarchy as _registers_models  # noqa: F401  (VAE and LadderVAE checkpoints load on resume)
 from .train_config import TrainConfig, option_fields  # noqa: F401  (training's names: scripts and tests use them)
 
 class TrainingDiverged(VAEError):
@@ -118,7 +118,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, dataset: Dataset | No
             model = keras.saving.load_model(run_dir / state["checkpoint"], safe_mode=True)  # weights and optimizer
             optimizer = _resume_optimizer(model.optimizer, cfg, state["config"], steps, model)
         else:
-            model = VAE(**cfg.model_kwargs(ds))
+            model = cfg.build_model(ds)
             optimizer = _optimizer(cfg, steps)
         model.compile(optimizer=optimizer, jit_compile=cfg.jit_compile)
         model.kl_warmup_steps = int(cfg.kl_warmup * steps)

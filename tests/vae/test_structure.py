@@ -10,7 +10,7 @@ from tiny import ROOT
 
 VAE = ROOT / "vae"
 MODULES = sorted(VAE.rglob("*.py"))
-MAX_LINES = 310  # vae/bundle.py, the Bundle and its compiled encode/decode, is the largest
+MAX_LINES = 315  # vae/bundle.py, the Bundle and its compiled encode/decode (with a hierarchical model's details), is the largest
 
 
 def _imports(path: Path) -> set[str]:

@@ -63,16 +63,17 @@ def for_bundle(loaded) -> ModuleType:
     return get(getattr(modality, "name", None) or (getattr(bundle, "meta", None) or {}).get("modality"))
 
 
-def decodings(bundle, z, labels=None):
+def decodings(bundle, z, labels=None, lower=None):
     """Latent points (B, d) decoded as the display shows a point: Bundle.decode, or, when its module asks for
-    SAMPLES, each decoding followed by that many seeded draws from the decoder (vae.generate.readings)."""
+    SAMPLES, each decoding followed by that many seeded draws from the decoder (vae.generate.readings).
+    `lower`: a hierarchical bundle's details (Bundle.decode's), for the decoding (draws use the most likely)."""
     show = for_bundle(bundle)
     samples = int(getattr(show, "SAMPLES", 0))
     if not samples:
-        return bundle.decode(z, labels)
+        return bundle.decode(z, labels) if lower is None else bundle.decode(z, labels, lower=lower)
     from vae.generate import readings
 
-    return readings(bundle, z, labels, samples, float(getattr(show, "SAMPLE_TEMPERATURE", 1.0)))
+    return readings(bundle, z, labels, samples, float(getattr(show, "SAMPLE_TEMPERATURE", 1.0)), lower=lower)
 
 
 def register(name: str, module: str) -> None:
