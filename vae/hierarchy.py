@@ -88,6 +88,7 @@ class LadderVAE(VAE):
     def bottom_up(self, x, labels=None, training=False):
         """(mean_hat1, logvar_hat1, mean2, logvar2): the encoder's Gaussian for z1 and q(z2 | x)."""
         mean1, logvar1 = super().encode(x, labels, training=training)
+        logvar1 = ops.clip(logvar1, -12.0, 8.0)  # the merge takes exp(-logvar): keep it finite
         stats = self.up(self._with_label(ops.concatenate([mean1, logvar1], axis=-1), labels), training=training)
         mean2, logvar2 = ops.split(stats, 2, axis=-1)
         return mean1, logvar1, mean2, ops.clip(logvar2, -12.0, 8.0)

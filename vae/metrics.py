@@ -10,7 +10,6 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from .model import gaussian_kl
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -32,10 +31,9 @@ def negative_elbo(model, x: np.ndarray, y=None, samples: int = 1, batch_size: in
     for s in _batches(len(x), batch_size):
         xb = _input(model, x[s])
         yb = None if y is None else tf.constant(y[s])
-        r = np.mean([model.compute_terms(xb, yb)[0].numpy() for _ in range(samples)], axis=0)
-        mean, logvar = model.encode(xb, yb)
-        recon.append(r)
-        kl.append(gaussian_kl(mean, logvar).numpy())
+        terms = [model.compute_terms(xb, yb) for _ in range(samples)]  # KL: closed form (per level, at a draw)
+        recon.append(np.mean([r.numpy() for r, _ in terms], axis=0))
+        kl.append(np.mean([k.numpy() for _, k in terms], axis=0))
     recon, kl = np.concatenate(recon), np.concatenate(kl)
     return {"neg_elbo": float(np.mean(recon + kl)), "reconstruction": float(np.mean(recon)), "kl": float(np.mean(kl))}
 
@@ -67,6 +65,8 @@ def iwae_bound(model, x: np.ndarray, y=None, k: int = 1000, batch: int = 8, seed
 
     @tf.function
     def log_px(xb, yb):  # xb (B, ...) -> (B,) log-mean-exp over k importance weights
+        if hasattr(model, "importance_log_weights"):  # a hierarchical model: joint draws through its levels
+            return tf.reduce_logsumexp(model.importance_log_weights(xb, yb, k, gen), axis=0) - math.log(k)
         mean, logvar = model.encode(xb, yb)                                    # (B, d)
         z = mean + tf.exp(0.5 * logvar) * gen.normal((k, *mean.shape))         # (k, B, d)
         flat = tf.reshape(z, (-1, mean.shape[1]))                              # (k*B, d)
@@ -119,7 +119,10 @@ def reconstruction_distance(model, x: np.ndarray, means: np.ndarray, y=None, bat
     wrong tokens) between examples and the decoded form of their posterior means, averaged."""
     err = []
     for s in _batches(len(x), batch_size):
-        decoded = model.generate(tf.constant(means[s]), None if y is None else tf.constant(y[s]))
+        if hasattr(model, "lower_noise"):  # a hierarchical model: both levels' posterior means
+            decoded = model({"x": _input(model, x[s]), "label": None if y is None else tf.constant(y[s])})
+        else:
+            decoded = model.generate(tf.constant(means[s]), None if y is None else tf.constant(y[s]))
         err.append(model.modality.distance(x[s], np.asarray(decoded)))
     return float(np.mean(np.concatenate(err)))
 
