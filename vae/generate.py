@@ -128,12 +128,15 @@ class ClassRegions:
 
 
 def decode_in_batches(bundle, z: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 256,
-                      progress=None) -> np.ndarray:
-    """bundle.decode in batches, calling progress(done, total) after each: (N, H, W, C) float32 in [0, 1]."""
+                      progress=None, lower: np.ndarray | None = None) -> np.ndarray:
+    """bundle.decode in batches, calling progress(done, total) after each: (N, H, W, C) float32 in [0, 1].
+    `lower`: a hierarchical bundle's details, one row per point."""
     total = len(z)
     out = []
     for i in range(0, total, batch_size):
-        out.append(bundle.decode(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size]))
+        y = None if labels is None else labels[i:i + batch_size]
+        out.append(bundle.decode(z[i:i + batch_size], y) if lower is None else
+                   bundle.decode(z[i:i + batch_size], y, lower=lower[i:i + batch_size]))
         if progress is not None:
             progress(min(i + batch_size, total), total)
     return np.concatenate(out) if out else np.zeros((0, *bundle.image_shape), np.float32)
@@ -182,7 +185,11 @@ def draw(bundle, source: str = "prior", per_class: int | None = None, n: int | N
          progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decoded samples: images (N, H, W, C) float32 in [0, 1], labels (N,) int32 (-1: unknown), latents (N, d)."""
     z, y = latents(bundle, source, per_class, n, temperature, seed, classes, regions)
-    images = decode_in_batches(bundle, z, y if bundle.conditional else None, progress=progress)
+    lower = None
+    if getattr(bundle, "lower_dim", 0):  # a hierarchical bundle: details drawn from the prior too, at the temperature
+        lower = (np.random.default_rng([seed, 2]).standard_normal((len(z), bundle.lower_dim)) *
+                 _check_temperature(temperature)).astype(np.float32)
+    images = decode_in_batches(bundle, z, y if bundle.conditional else None, progress=progress, lower=lower)
     return images, y, z
 
 
