@@ -46,7 +46,8 @@ def panel() -> None:
     names = b.class_names
     class_of = lambda i: names[pre.labels[i]] if pre.labels[i] < len(names) else str(pre.labels[i])  # noqa: E731
     label = int(pre.labels[row])
-    recon = display.decodings(b, pre.mean[row][None], labels=[label] if b.conditional else None)[0]
+    own = None if pre.lower is None else pre.lower[row][None]  # a hierarchical bundle: the point's own details
+    recon = display.decodings(b, pre.mean[row][None], labels=[label] if b.conditional else None, lower=own)[0]
     lines = []
     if np.isfinite(pre.recon_error[row]):
         pct = 100.0 * np.mean(pre.recon_error < pre.recon_error[row])

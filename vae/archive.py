@@ -93,5 +93,13 @@ def check_model_archive(f: Path) -> dict:
                 refuse("its dtype policy is not a plain Keras one")
         elif not _plain_value(value):
             refuse(f"its VAE config entry {key!r} is not a plain value")
+    if own:  # a hierarchical model: its level sizes in range before Keras builds a layer
+        from .limits import levels_problem
+
+        width = inner.get("num_classes", 0) if inner.get("conditional") else 0
+        problem = levels_problem(inner.get("latent_dim", 16), inner.get("lower_dim"), inner.get("hidden_units_top", 256),
+                                 width if isinstance(width, int) else -1)
+        if problem:
+            refuse(problem)
     return inner
 

@@ -238,11 +238,11 @@ class Bundle:
         z = self._latents(z)
         y = self._labels(labels, len(z))
         self.load_model()
+        if not len(z):  # the compiled decoder gives the wrong trailing shape for an empty batch
+            return np.zeros((0, *self.input_shape), self._decoded_dtype)
         if lower is not None:  # a hierarchical bundle's details
             from .hierarchy import decode_with_details
             return decode_with_details(self._model, z, y, lower)
-        if not len(z):  # the compiled decoder gives the wrong trailing shape for an empty batch
-            return np.zeros((0, *self.input_shape), self._decoded_dtype)
         if len(z) <= batch_size:
             return self._decode_fn(z, y).numpy()
         return np.concatenate([self._decode_fn(z[i:i + batch_size], y[i:i + batch_size]).numpy()
@@ -257,8 +257,10 @@ class Bundle:
             raise VAEError(f"temperature must be a positive number, got {temperature}.")
         import tensorflow as tf
 
-        onehot = model._onehot(y) if self.conditional else None
-        return np.asarray(self.modality.sample(model.decoder, tf.constant(z), onehot, float(temperature), seed))
+        onehot, z = model._onehot(y) if self.conditional else None, tf.constant(z)
+        if hasattr(model, "lower_latent"):  # a hierarchical model's decoder reads the lower level (most likely details)
+            z = model.lower_latent(z, None, y if self.conditional else None)
+        return np.asarray(self.modality.sample(model.decoder, z, onehot, float(temperature), seed))
 
     def nll(self, examples, z, labels=None, batch_size: int = 1024) -> np.ndarray:
         """-log p(x | z) in nats per example, (N,): how well the decoder at z explains each example."""

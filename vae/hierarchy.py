@@ -24,6 +24,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from . import limits
 from .errors import VAEError
 from .model import VAE, _unpack, kl_weight
 
@@ -46,9 +47,9 @@ class LadderVAE(VAE):
     def __init__(self, modality="image", latent_dim=16, lower_dim=32, hidden_units_top=256, beta=1.0,
                  conditional=False, num_classes=0, seed=None, **kwargs):
         lower_dim, top_dim, hidden = int(lower_dim), int(latent_dim), int(hidden_units_top)
-        if lower_dim < 1 or top_dim < 1 or hidden < 1:
-            raise VAEError(f"A hierarchical VAE needs latent_dim, lower_dim and hidden_units_top >= 1, got "
-                           f"{top_dim}, {lower_dim}, {hidden}.")
+        problem = limits.levels_problem(top_dim, lower_dim, hidden, int(num_classes) if conditional else 0)
+        if problem:
+            raise VAEError(problem + ".")
         super().__init__(modality, lower_dim, beta, conditional, num_classes, seed, **kwargs)
         self.lower_dim, self.hidden_units_top = lower_dim, hidden
         self.config.latent_dim = top_dim     # what generic code sees: encode gives q(z2 | x)

@@ -80,6 +80,22 @@ def model_size_problem(image_shape, latent_dim, conditional=False, num_classes=0
     return None
 
 
+def levels_problem(top_dim, lower_dim, hidden, label_width: int = 0) -> str | None:
+    """A hierarchical VAE's level sizes (vae/hierarchy.py) out of range, in words, or None; checked before any
+    layer is built, from a model.keras's config too."""
+    sizes = (top_dim, lower_dim, hidden, label_width)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
+        return "the levels' sizes must be whole numbers"
+    if not (1 <= top_dim <= MAX_LATENT and 1 <= lower_dim <= MAX_LATENT and 1 <= hidden <= MAX_HIDDEN_UNITS):
+        return (f"a hierarchical VAE needs latent_dim and lower_dim between 1 and {MAX_LATENT} and hidden_units_top "
+                f"between 1 and {MAX_HIDDEN_UNITS}, got {top_dim}, {lower_dim}, {hidden}")
+    weights = ((2 * lower_dim + label_width + 1) * hidden + (hidden + 1) * 2 * top_dim
+               + (top_dim + label_width + 1) * hidden + (hidden + 1) * 2 * lower_dim)
+    if weights > MAX_PARAMETERS:
+        return f"the levels' networks would have {weights:,} weights, over the {MAX_PARAMETERS:,} allowed"
+    return None
+
+
 def check_model_size(**config) -> None:
     """Raise VAEError (one sentence) if the model these VAEConfig values describe is out of range or too big."""
     problem = model_size_problem(**config)

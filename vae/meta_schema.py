@@ -208,6 +208,9 @@ def check_agrees(meta: dict, model_config: dict, path) -> None:
     model = meta.get("model", {})
     if not isinstance(model_config, dict):
         return
+    if model and model.get("lower_dim") != model_config.get("lower_dim"):  # a level missing on one side
+        _refuse(Path(path), "model.lower_dim", f"is {_describe(model.get('lower_dim'))} but model.keras holds "
+                                               f"{_describe(model_config.get('lower_dim'))}")
     for key in (*MODEL_FIELDS, "modality"):
         if key in model and key in model_config and model[key] != model_config[key]:
             _refuse(Path(path), f"model.{key}",

@@ -145,3 +145,54 @@ def test_gallery_draws_details_at_the_temperature(ladder):
     again, _, _ = draw(b, "prior", n=12, temperature=1.0, seed=1)
     np.testing.assert_array_equal(warm, again)                                # seeded
     assert np.abs(warm - b.decode(z2)).mean() > 1e-4                          # details drawn, not the prior's mean
+
+
+def test_level_sizes_out_of_range_are_refused_before_keras_builds_them(ladder, tmp_path):
+    from vae.archive import check_model_archive
+    from vae.errors import VAEError
+    from vae.hierarchy import LadderVAE
+
+    with pytest.raises(VAEError, match="hidden_units_top"):
+        LadderVAE(latent_dim=10 ** 6, lower_dim=6, image_shape=(8, 8, 1), hidden_units=16)
+    with zipfile.ZipFile(ladder / "model.keras") as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    for key, value in (("latent_dim", 10 ** 6), ("hidden_units_top", 10 ** 5), ("lower_dim", "6")):
+        config = json.loads(members["config.json"])
+        config["config"][key] = value
+        bad = tmp_path / key / "model.keras"
+        bad.parent.mkdir()
+        with zipfile.ZipFile(bad, "w") as z:
+            for n, data in {**members, "config.json": json.dumps(config).encode()}.items():
+                z.writestr(n, data)
+        with pytest.raises(BundleError, match="could not be loaded safely"):
+            check_model_archive(bad)
+
+
+def test_meta_json_and_model_must_agree_on_the_levels(ladder, tmp_path):
+    import shutil
+
+    from vae import load_bundle
+    from vae.files import atomic_write_json
+
+    for value in (None, 7):
+        bad = tmp_path / f"bundle_{value}"
+        shutil.copytree(ladder, bad)
+        meta = json.loads((bad / "meta.json").read_text())
+        if value is None:
+            del meta["model"]["lower_dim"]
+        else:
+            meta["model"]["lower_dim"] = value
+        atomic_write_json(bad / "meta.json", meta)
+        with pytest.raises(BundleError, match="model.lower_dim"):
+            load_bundle(bad, verify=False)
+
+
+def test_samples_of_a_hierarchical_bundle_go_through_the_levels(ladder):
+    from vae import load_bundle
+
+    b = load_bundle(ladder)
+    z = np.zeros((3, 3), np.float32)
+    drawn = b.sample(z, temperature=1.0, seed=0)
+    assert drawn.shape == (3, 8, 8, 1)
+    np.testing.assert_allclose(drawn, b.decode(z), atol=1e-5)     # images: a draw is the mean at the details' mean
+    assert b.decode(z[:0], lower=np.zeros(6)).shape == (0, 8, 8, 1)

@@ -39,7 +39,8 @@ def _spec_class():
 class ImageModality(Modality):
     name = "image"
     noun = "image"
-    datasets = ("fashion_mnist", "mnist", "digits", "folder:PATH", "npz:PATH", "binarized_fashion_mnist", "binarized_mnist")
+    datasets = ("fashion_mnist", "mnist", "digits", "folder:PATH", "npz:PATH", "binarized_fashion_mnist", "binarized_mnist",
+                "binarized_digits")
     distance_name = "mean squared error per pixel"
     data_options_class = ImageDataOptions
 
