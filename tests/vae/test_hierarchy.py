@@ -76,22 +76,26 @@ def test_iwae_over_both_levels_is_a_tighter_bound_than_the_elbo(ladder):
     assert iwae < figures["neg_elbo"] and iwae > 0.5 * figures["neg_elbo"]
 
 
+def _edited_archive(bundle, folder, edit):
+    """A copy of the bundle's model.keras with its config.json changed by edit(config)."""
+    with zipfile.ZipFile(bundle / "model.keras") as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    config = json.loads(members["config.json"])
+    edit(config)
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "model.keras", "w") as z:
+        for n, data in {**members, "config.json": json.dumps(config).encode()}.items():
+            z.writestr(n, data)
+    return folder / "model.keras"
+
+
 def test_the_archive_check_takes_the_ladder_and_still_refuses_other_classes(ladder, tmp_path):
     from vae.archive import check_model_archive
 
     assert check_model_archive(ladder / "model.keras")["lower_dim"] == 6
-    with zipfile.ZipFile(ladder / "model.keras") as z:
-        members = {n: z.read(n) for n in z.namelist()}
-    for key, value in (("module", "vae.training"), ("class_name", "Sequential")):
-        config = json.loads(members["config.json"])
-        config[key] = value                                            # a class of the file's choosing
-        bad = tmp_path / key / "model.keras"
-        bad.parent.mkdir()
-        with zipfile.ZipFile(bad, "w") as z:
-            for n, data in {**members, "config.json": json.dumps(config).encode()}.items():
-                z.writestr(n, data)
+    for key, value in (("module", "vae.training"), ("class_name", "Sequential")):   # a class of the file's choosing
         with pytest.raises(BundleError, match="not this project's VAE"):
-            check_model_archive(bad)
+            check_model_archive(_edited_archive(ladder, tmp_path / key, lambda c: c.__setitem__(key, value)))
 
 
 def test_settings_are_checked():
@@ -154,18 +158,9 @@ def test_level_sizes_out_of_range_are_refused_before_keras_builds_them(ladder, t
 
     with pytest.raises(VAEError, match="hidden_units_top"):
         LadderVAE(latent_dim=10 ** 6, lower_dim=6, image_shape=(8, 8, 1), hidden_units=16)
-    with zipfile.ZipFile(ladder / "model.keras") as z:
-        members = {n: z.read(n) for n in z.namelist()}
     for key, value in (("latent_dim", 10 ** 6), ("hidden_units_top", 10 ** 5), ("lower_dim", "6")):
-        config = json.loads(members["config.json"])
-        config["config"][key] = value
-        bad = tmp_path / key / "model.keras"
-        bad.parent.mkdir()
-        with zipfile.ZipFile(bad, "w") as z:
-            for n, data in {**members, "config.json": json.dumps(config).encode()}.items():
-                z.writestr(n, data)
         with pytest.raises(BundleError, match="could not be loaded safely"):
-            check_model_archive(bad)
+            check_model_archive(_edited_archive(ladder, tmp_path / key, lambda c: c["config"].__setitem__(key, value)))
 
 
 def test_meta_json_and_model_must_agree_on_the_levels(ladder, tmp_path):
