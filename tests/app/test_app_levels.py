@@ -75,3 +75,15 @@ def test_model_card_shows_kl_per_level(ladder, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     assert any(c.value.startswith("The lower level (details)") and "of 6" in c.value for c in at.caption)
     assert any("hierarchical: top 3, lower 6" in c.value for c in at.caption)
+
+
+def test_gallery_of_a_hierarchical_bundle_draws_details_too(ladder, monkeypatch):
+    at = _app(ladder, monkeypatch)
+    at.switch_page("app_pages/gallery.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    draw = at.session_state["gallery_draw"]
+    b = at.session_state["_loaded"].bundle
+    assert draw["images"].shape[1:] == (8, 8, 1)
+    assert draw["settings"]["temperature"] == 1.0  # the default: details drawn, not the most likely ones
+    assert np.abs(draw["images"] - b.decode(draw["z"], draw["labels"] if b.conditional else None)).mean() > 1e-4
+
