@@ -181,8 +181,10 @@ def precompute(path, settings: Settings | None = None, progress: bool = True, **
     with timed(timings, "class edit fidelity"):
         judge = measure_class_fidelity(bundle, directions, mean, labels, x, modality.judge(s.seed), s.seed, progress)
     kl = 0.5 * (mean.astype(np.float64) ** 2 + np.exp(logvar) - 1.0 - logvar)  # (N, d) closed form
-    with timed(timings, "lower level"):
-        levels = lower_level(bundle, x, labels, progress)
+    levels = {}
+    if bundle.lower_dim:  # a hierarchical model: each point's details and the lower level's KL
+        with timed(timings, "lower level"):
+            levels = lower_level(bundle, x, labels, progress)
     info = {"dataset": meta["dataset"], "modality": modality.name, "seed": s.seed, "skipped": notes,
             "index_of": f"rows of load_dataset(...).split({s.split!r})", "model_sha256": sha256(bundle.path / "model.keras"),
             "attribute_options": options, "distance_name": modality.distance_name,
