@@ -63,7 +63,7 @@ def curves_figure(history: dict) -> go.Figure | None:
         fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=name, mode="lines+markers",
                                  line=dict(dash="dot" if name.startswith("val_") else "solid",
                                            color=map_view.PALETTE[sorted({k.removeprefix('val_') for k in series}).index(base) % 10]),
-                                 marker=dict(size=4), yaxis="y2" if base == "kl" else "y"))
+                                 marker=dict(size=4), yaxis="y2" if base.startswith("kl") else "y"))
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch",
                       yaxis=dict(title="loss, reconstruction (nats)"), hovermode="x unified",
                       yaxis2=dict(title="KL (nats)", overlaying="y", side="right", showgrid=False),
