@@ -35,8 +35,11 @@ class TutorialCVAE(keras.Model):
     """The tutorial's network, with the methods this project's metrics call (encode, decode, compute_terms)."""
 
     def __init__(self, latent_dim: int):
+        from vae import modalities
+
         super().__init__()
         self.latent_dim = latent_dim
+        self.modality = modalities.get("image")  # the metrics read pixels through it (model_input: to [0, 1])
         self.encoder = keras.Sequential([
             keras.Input((28, 28, 1)),
             keras.layers.Conv2D(32, 3, strides=2, activation="relu"),
