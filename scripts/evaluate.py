@@ -84,7 +84,8 @@ def main(argv=None) -> int:
         figures["evaluate_seconds"] = round(time.perf_counter() - t0, 1)
         if args.binarized:
             figures = {"binarized": {**figures, "protocol": f"{ds.name} test split binarised once (seed "
-                                     f"{_test_seed()}); IWAE k = {args.iwae_k}"}}
+                                     f"{_test_seed()}); IWAE k = {args.iwae_k} on {figures.get('iwae_points', 0):,} "
+                                     f"of {len(ds.x_test):,} images"}}
         update_bundle(args.bundle, meta_updates={"metrics": {**(meta.get("metrics") or {}), **figures}})
     except VAEError as exc:
         print(f"error: {exc}", file=sys.stderr)
