@@ -18,7 +18,6 @@ Works for any modality: the networks and likelihood are the modality's, at the l
 """
 from __future__ import annotations
 
-import math
 
 import keras
 import tensorflow as tf
@@ -26,18 +25,11 @@ from keras import ops
 
 from . import limits
 from .errors import VAEError
-from .model import VAE, _unpack, kl_weight
-
-LOG_2PI = math.log(2.0 * math.pi)
-
+from .model import VAE, _unpack, free_bits_kl, gaussian_kl_per_dim, kl_weight, log_normal
 
 def gaussian_kl_between(mean_q, logvar_q, mean_p, logvar_p):
     """KL(N(mean_q, exp(logvar_q)) || N(mean_p, exp(logvar_p))) per dimension, closed form."""
     return 0.5 * (logvar_p - logvar_q + (ops.exp(logvar_q) + ops.square(mean_q - mean_p)) * ops.exp(-logvar_p) - 1.0)
-
-
-def _log_normal(z, mean, logvar):
-    return -0.5 * ops.sum(LOG_2PI + logvar + ops.square(z - mean) * ops.exp(-logvar), axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="vae")
@@ -162,7 +154,7 @@ class LadderVAE(VAE):
         if self.zero_latent:
             z1 = mean_p
         recon = super().nll(z1, x, labels, training=training)
-        kl_top = -0.5 * (1.0 + logvar2 - ops.square(mean2) - ops.exp(logvar2))
+        kl_top = gaussian_kl_per_dim(mean2, logvar2)
         kl_lower = gaussian_kl_between(mean_q, logvar_q, mean_p, logvar_p)
         return recon, kl_top, kl_lower
 
@@ -176,12 +168,6 @@ class LadderVAE(VAE):
         recon, kl_top, kl_lower = self._sample_levels(ops.convert_to_tensor(x), labels, training)
         return recon, ops.sum(kl_top, axis=1) + ops.sum(kl_lower, axis=1)
 
-    def _floor(self, per_dim):
-        """Free bits per dimension of a level: the batch-mean KL below the floor costs nothing."""
-        if not self.free_bits:
-            return ops.sum(per_dim, axis=1)
-        return ops.sum(ops.maximum(ops.mean(per_dim, axis=0), self.free_bits)) * ops.ones_like(per_dim[:, 0])
-
     def train_step(self, data):
         x, labels = _unpack(data)
         with tf.GradientTape() as tape:
@@ -189,7 +175,7 @@ class LadderVAE(VAE):
             beta = self.config.beta * kl_weight(self.optimizer.iterations, self.kl_warmup_steps, self.kl_cycle_steps)
             if self.zero_latent:
                 beta = 0.0
-            loss = ops.mean(recon + beta * (self._floor(kl_top) + self._floor(kl_lower)))
+            loss = ops.mean(recon + beta * (free_bits_kl(kl_top, self.free_bits) + free_bits_kl(kl_lower, self.free_bits)))
             scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
         grads = tape.gradient(scaled, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
@@ -221,8 +207,8 @@ class LadderVAE(VAE):
         z1 = mean_q + ops.exp(0.5 * logvar_q) * generator.normal(ops.shape(mean_q))
         tiled_x = ops.tile(x, [k] + [1] * (len(x.shape) - 1))
         log_px = -super().nll(z1, tiled_x, tiled_labels)
-        log_w = (log_px + _log_normal(flat2, 0.0, 0.0) + _log_normal(z1, mean_p, logvar_p)
-                 - _log_normal(flat2, tile(mean2), tile(logvar2)) - _log_normal(z1, mean_q, logvar_q))
+        log_w = (log_px + log_normal(flat2, 0.0, 0.0) + log_normal(z1, mean_p, logvar_p)
+                 - log_normal(flat2, tile(mean2), tile(logvar2)) - log_normal(z1, mean_q, logvar_q))
         return ops.reshape(log_w, (k, batch))
 
 

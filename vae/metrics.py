@@ -10,8 +10,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-
-LOG_2PI = math.log(2.0 * math.pi)
+from .model import log_normal
 
 
 def _input(model, x: np.ndarray):
@@ -55,10 +54,6 @@ def anchor_figures(model, x: np.ndarray, y=None, batch_size: int = 1000) -> dict
             "test_points": int(len(x))}
 
 
-def _log_normal(z, mean, logvar):
-    return -0.5 * tf.reduce_sum(LOG_2PI + logvar + tf.square(z - mean) * tf.exp(-logvar), axis=-1)
-
-
 def iwae_bound(model, x: np.ndarray, y=None, k: int = 1000, batch: int = 8, seed: int = 0) -> float:
     """Importance-weighted bound on log p(x) (Burda et al.), mean over examples, returned as -log p in nats."""
     gen = tf.random.Generator.from_seed(seed)
@@ -72,7 +67,7 @@ def iwae_bound(model, x: np.ndarray, y=None, k: int = 1000, batch: int = 8, seed
         flat = tf.reshape(z, (-1, mean.shape[1]))                              # (k*B, d)
         tiled = tf.tile(xb, [k] + [1] * (len(xb.shape) - 1))                   # (k*B, ...), k-major like flat
         ll = -tf.reshape(model.nll(flat, tiled, None if yb is None else tf.tile(yb, [k])), (k, -1))  # (k, B)
-        logw = ll + _log_normal(z, 0.0, 0.0) - _log_normal(z, mean, logvar)
+        logw = ll + log_normal(z, 0.0, 0.0) - log_normal(z, mean, logvar)
         return tf.reduce_logsumexp(logw, axis=0) - math.log(k)
 
     out = [log_px(_input(model, x[s]), None if y is None else tf.constant(y[s])).numpy()

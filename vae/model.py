@@ -76,9 +76,30 @@ class VAEConfig:
         raise AttributeError(name)
 
 
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def gaussian_kl_per_dim(mean, logvar):
+    """KL(N(mean, exp(logvar)) || N(0, I)) per example and dimension in nats, (B, d), closed form."""
+    return -0.5 * (1.0 + logvar - ops.square(mean) - ops.exp(logvar))
+
+
 def gaussian_kl(mean, logvar):
     """KL(N(mean, exp(logvar)) || N(0, I)) per example in nats, (B,), closed form."""
-    return -0.5 * ops.sum(1.0 + logvar - ops.square(mean) - ops.exp(logvar), axis=1)
+    return ops.sum(gaussian_kl_per_dim(mean, logvar), axis=1)
+
+
+def log_normal(z, mean, logvar):
+    """log N(z; mean, exp(logvar)) summed over the last axis."""
+    return -0.5 * ops.sum(LOG_2PI + logvar + ops.square(z - mean) * ops.exp(-logvar), axis=-1)
+
+
+def free_bits_kl(per_dim, free_bits: float):
+    """The KL the optimiser sees, (B,) from (B, d): with free bits, each dimension's batch-mean KL below the floor
+    costs nothing (Kingma et al. 2016)."""
+    if not free_bits:
+        return ops.sum(per_dim, axis=1)
+    return ops.sum(ops.maximum(ops.mean(per_dim, axis=0), free_bits)) * ops.ones_like(per_dim[:, 0])
 
 
 _KERAS_KEYS = ("name", "trainable", "dtype")
@@ -169,11 +190,8 @@ class VAE(keras.Model):
         return loss
 
     def _kl_term(self, mean, logvar):
-        """The KL the optimiser sees: with free bits, each dimension's batch-mean KL below the floor costs nothing."""
-        if not self.free_bits:
-            return gaussian_kl(mean, logvar)
-        per_dim = -0.5 * (1.0 + logvar - ops.square(mean) - ops.exp(logvar))  # (B, d)
-        return ops.sum(ops.maximum(ops.mean(per_dim, axis=0), self.free_bits)) * ops.ones_like(per_dim[:, 0])
+        """The KL the optimiser sees (free bits: vae.model.free_bits_kl)."""
+        return free_bits_kl(gaussian_kl_per_dim(mean, logvar), self.free_bits)
 
     def train_step(self, data):
         x, labels = _unpack(data)
