@@ -469,13 +469,16 @@ def bench_map_zoom(h, page, repeats: int) -> dict:
     return {"wheel_to_redraw_ms_median": statistics.median(times), "runs": repeats}
 
 
-def bench_drag_any(bundle: str, runs: int = 3, seconds: float = 5.0) -> dict:
+def bench_drag_any(bundle: str, runs: int = 3, seconds: float = 5.0, in_flight=()) -> dict:
     """Dragging the pad on a bundle of any modality: decodings shown a second (an image, a piano roll, a
-    sentence: the pad logs each answer it shows) and pointer move to decoding, median of `runs` drags."""
+    sentence: the pad logs each answer it shows) and pointer move to decoding, median of `runs` drags.
+    `in_flight`: compare these limits on unanswered points (the pad's IN_FLIGHT), drag by drag in turn, in
+    the same page (a timing build only: window.__latentPadInFlight)."""
     from playwright.sync_api import sync_playwright
 
     h = _browser_tools()
     out = {"bundle": bundle, "load": os.getloadavg()[0], "drags": []}
+    depths = list(in_flight) or [None]
     with sync_playwright() as p, h.streamlit_server(bundles=(bundle,), env=h.TIMING) as url:
         browser = h.launch(p)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
@@ -483,12 +486,24 @@ def bench_drag_any(bundle: str, runs: int = 3, seconds: float = 5.0) -> dict:
         page.wait_for_function("() => (window.__latentPad?.shown || []).length > 0", timeout=120_000)
         h.wait_idle(page, settle_ms=500)
         bench_drag(h, page, 1.0)  # warm-up
-        out["drags"] = [bench_drag(h, page, seconds) for _ in range(runs)]
-    for key in ("images_per_s", "move_to_image_ms_median", "pointer_moves_per_s", "send_to_image_ms_median"):
-        out[key] = statistics.median(d[key] for d in out["drags"])
-    print(f"{bundle}: {out['images_per_s']:.1f} decodings shown a second while dragging, pointer move -> decoding "
-          f"{out['move_to_image_ms_median']:.0f} ms, sent -> shown {out['send_to_image_ms_median']:.0f} ms (medians of {runs} drags of {seconds:.0f} s; "
-          f"{out['pointer_moves_per_s']:.0f} pointer moves a second; load average {out['load']:.1f})")
+        for _ in range(runs):
+            for depth in depths:
+                if depth is not None:
+                    page.evaluate("(d) => { window.__latentPadInFlight = d; }", depth)
+                out["drags"].append({**bench_drag(h, page, seconds), "in_flight": depth})
+    keys = ("images_per_s", "move_to_image_ms_median", "pointer_moves_per_s", "send_to_image_ms_median")
+    for depth in depths:
+        drags = [d for d in out["drags"] if d["in_flight"] == depth]
+        row = {key: statistics.median(d[key] for d in drags) for key in keys}
+        if depth is None:
+            out.update(row)
+        else:
+            out[f"in_flight_{depth}"] = row
+        said = "" if depth is None else f" [{depth} in flight]"
+        print(f"{bundle}{said}: {row['images_per_s']:.1f} decodings shown a second while dragging, pointer move -> "
+              f"decoding {row['move_to_image_ms_median']:.0f} ms, sent -> shown {row['send_to_image_ms_median']:.0f} ms "
+              f"(medians of {runs} drags of {seconds:.0f} s; {row['pointer_moves_per_s']:.0f} pointer moves a second; "
+              f"load average {out['load']:.1f})")
     return out
 
 
@@ -649,6 +664,8 @@ def main(argv=None):
                    help="the explorer's page load, drag, slider and click timings in Chromium (default bundle: %(const)s)")
     p.add_argument("--drag", metavar="BUNDLE", help="decodings a second while dragging the pad, for a bundle of any "
                    "modality (images, melodies, text)")
+    p.add_argument("--in-flight", metavar="N,M", help="with --drag: compare these limits on points in flight "
+                    "(the pad's IN_FLIGHT), drag by drag in turn")
     p.add_argument("--browser-big", metavar="BUNDLE", help="with --browser: also a large bundle (e.g. 70,000 points)")
     p.add_argument("--browser-repeats", type=int, default=3, help="cold page loads (and the other steps' repeats)")
     p.add_argument("--leak", metavar="BUNDLE", help="the app's resident memory on BUNDLE (e.g. 70,000 points) and "
@@ -676,7 +693,8 @@ def main(argv=None):
         results["compare"] = bench_compare(args.compare, args.browser or "pretrained/fashion_mnist", args.browser_big,
                                            max(args.browser_repeats, 4))
     if args.drag:
-        results["drag"] = bench_drag_any(args.drag)
+        depths = [int(v) for v in args.in_flight.split(",")] if args.in_flight else ()
+        results["drag"] = bench_drag_any(args.drag, in_flight=depths)
     if args.leak:
         results["leak"] = bench_leak(args.leak, args.leak_reruns, args.leak_sessions)
     if args.meter:

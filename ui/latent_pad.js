@@ -10,6 +10,10 @@
 const STATES = new WeakMap();
 const SVGNS = "http://www.w3.org/2000/svg";
 const RESEND_AFTER_MS = 400; // an unacknowledged point is given up on after this long
+// Points sent and not yet answered, at most. Two keep the server busy: Streamlit queues a fragment rerun
+// that arrives during another (it does not interrupt it) and runs it with the newest point, so the next
+// decoding starts while the last one travels to the browser and is drawn, instead of after it.
+const IN_FLIGHT = 2;
 let TIMING = false; // data.timing: the debug switch VAE_DEBUG=timing (vae/debug.py)
 
 function log(kind, rec) {
@@ -34,15 +38,21 @@ function fromEvent(s, e) {
   return [b[0] + u * (b[1] - b[0]), b[3] - v * (b[3] - b[2])];
 }
 
+function inFlight() { // a timing build lets the benchmark compare limits (scripts/benchmark.py --drag --in-flight)
+  const d = TIMING ? Number(window.__latentPadInFlight) : 0;
+  return d >= 1 ? d : IN_FLIGHT;
+}
+
 function send(s, pos, dragging, source) {
   const t = performance.now();
-  if (s.inflight && t - s.sentAt < RESEND_AFTER_MS) {
+  if (s.seq - s.acked >= inFlight() && t - s.sentAt < RESEND_AFTER_MS) {
     s.pending = { pos, dragging, source };
     clearTimeout(s.timer);
     s.timer = setTimeout(() => flush(s, true), RESEND_AFTER_MS - (t - s.sentAt) + 5);
     return;
   }
   s.pending = null;
+  if (s.seq - s.acked >= inFlight()) s.acked = s.seq;  // the server never answered: give up on those points
   s.seq += 1;
   s.inflight = s.seq;
   s.sentAt = t;
@@ -51,8 +61,8 @@ function send(s, pos, dragging, source) {
 }
 
 function flush(s, timedOut) {
-  if (timedOut) s.inflight = 0;
-  if (!s.inflight && s.pending) { const p = s.pending; send(s, p.pos, p.dragging, p.source); }
+  if (timedOut) { s.inflight = 0; s.acked = s.seq; }
+  if (s.pending && s.seq - s.acked < inFlight()) { const p = s.pending; send(s, p.pos, p.dragging, p.source); }
 }
 
 function svgEl(tag, attrs, parent) {
@@ -530,7 +540,7 @@ export default function (component) {
   let s = STATES.get(parentElement);
   const fresh = !s;
   if (fresh) {
-    s = { seq: Number(data.ack) || 0, inflight: 0, sentAt: 0, pending: null, dragging: false,
+    s = { seq: Number(data.ack) || 0, acked: Number(data.ack) || 0, inflight: 0, sentAt: 0, pending: null, dragging: false,
           rev: null, pos: null, timer: null, map: null, playAfter: 0 };
     STATES.set(parentElement, s);
   }
@@ -546,6 +556,7 @@ export default function (component) {
     s.rev = data.rev;
     if (!s.dragging && data.point) s.pos = data.point.slice();
   }
+  if (Number(data.ack) > s.acked) s.acked = Math.min(Number(data.ack), s.seq);
   if (s.inflight && Number(data.ack) >= s.inflight) { s.inflight = 0; log("ack", { seq: Number(data.ack), t: performance.now() }); }
   flush(s, false);
   drawPad(s);

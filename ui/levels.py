@@ -86,7 +86,12 @@ def detail_sliders(loaded) -> None:
     if not getattr(b, "lower_dim", 0):
         return
     kl = loaded.pre.kl_lower_per_dim
-    with st.expander(f"Lower level (details): {b.lower_dim} dimensions", expanded=False):
+    # lazy: its sliders exist only while it is open, so a drag's rerun does not redraw them all the time
+    box = st.expander(f"Lower level (details): {b.lower_dim} dimensions", expanded=False, key="details_box",
+                      on_change="rerun")
+    if not box.open:
+        return
+    with box:
         st.caption("Each slider moves one lower-level dimension in prior standard deviations at the current point; "
                    "KL is that dimension's mean information in nats (near 0: the level leaves it unused).")
         if not all(state.has(session.LOWER_KEY.format(i)) for i in range(b.lower_dim)):

@@ -186,6 +186,11 @@ def _slider_for(loaded, d) -> None:
                    f"spreads of the encodings along it (0: their average). Trust: {level}; {words.literal(text, 300)}.")
 
 
+# Dimension sliders shown before "Show all": every slider on the page is drawn again by the browser on each
+# drag step of the pad (Streamlit redraws the page's elements per run), so 32 of them cost a third of a step.
+MOST_USED = 12
+
+
 @st.fragment(key=Fragment.CONTROLS)
 def controls() -> None:
     loaded = _loaded()
@@ -206,6 +211,10 @@ def controls() -> None:
                 key="show_inactive", default=False)
             active = set(manifold.active_dimensions(kl).tolist())
             dims = [i for i in loaded.view.dim_order if show_all or i in active]
+            if len(dims) > MOST_USED and not session.kept(
+                    st.toggle, f"Show all {len(dims)} dimensions (the {MOST_USED} most used are shown)",
+                    key="show_all_dims", default=False):
+                dims = dims[:MOST_USED]
             if not all(state.has(DIM_KEY.format(i)) for i in dims):
                 # before any slider of this run exists: setting one already drawn is an error (a bundle with
                 # more dimensions than the last one used to hit it half way through the loop)

@@ -566,3 +566,18 @@ def test_showing_the_inactive_dimensions_sets_their_sliders_before_drawing_any(e
     at.toggle(key="show_inactive").set_value(True).run()
     assert_clean(at)
     assert len([s for s in at.slider if str(s.key).startswith("dim_")]) == 4 > shown
+
+
+def test_many_dimensions_show_the_most_used_until_asked_for_all(env, monkeypatch):
+    """Past MOST_USED dimensions only the most used get sliders (each slider is redrawn on every drag step);
+    "Show all" draws the rest, at the current point."""
+    from ui import sliders
+    monkeypatch.setattr(sliders, "MOST_USED", 2)
+    at = run_app({"bundle": "digits4"})
+    assert_clean(at)
+    order = [int(i) for i in at.session_state["_loaded"].view.dim_order]
+    assert [s.key for s in at.slider if str(s.key).startswith("dim_")] == [f"dim_{i}" for i in order[:2]]
+    at.toggle(key="show_all_dims").set_value(True).run()
+    assert_clean(at)
+    dims = [s for s in at.slider if str(s.key).startswith("dim_")]
+    assert len(dims) == 4 and all(-4 <= s.value <= 4 for s in dims)

@@ -56,9 +56,16 @@ def test_details_follow_the_point_and_can_be_redrawn(ladder, monkeypatch):
     np.testing.assert_allclose(at.session_state["lower"], pre.lower[3])
 
 
+def _details(at):
+    return [s for s in at.slider if (s.key or "").startswith("lower_") and s.key[6:].isdigit()]
+
+
 def test_detail_sliders_are_their_own_group_and_edit_the_details(ladder, monkeypatch):
     at = _app(ladder, monkeypatch, sel="0")
-    details = [s for s in at.slider if (s.key or "").startswith("lower_") and s.key[6:].isdigit()]
+    assert _details(at) == [] and any(e.label.startswith("Lower level (details)") for e in at.expander)  # closed: none drawn
+    at.session_state["details_box"] = True                                       # opened
+    at.run()
+    details = _details(at)
     tops = [s for s in at.slider if (s.key or "").startswith("dim_")]
     assert len(details) == 6 and len(tops) == 3
     assert all(s.label.startswith("detail ") and "KL" in s.label for s in details)

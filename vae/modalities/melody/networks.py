@@ -110,6 +110,40 @@ class MelodyDecoder(keras.Model):
             out.append(token)
         return tf.stack(out, axis=1)                                  # (B, T)
 
+    def _beam_loop(self, z, width):
+        """Beam search over the 32 steps: the `width` most likely prefixes kept at every step, the most likely
+        whole sequence returned (B, T). All sequences have 32 steps, so no length normalisation is needed."""
+        batch = tf.shape(z)[0]
+        zw = tf.repeat(z, width, axis=0)                                    # (B*W, d): beam j of row b at b*W+j
+        state = self.state0(zw)
+        token = tf.fill([batch * width], self.start)
+        # only beam 0 is live at the start: the others begin at -inf so the first step does not pick duplicates
+        score = tf.tile(tf.concat([[0.0], tf.fill([width - 1], -1e9)], 0)[None], [batch, 1])   # (B, W)
+        hist = tf.zeros([batch, width, 0], tf.int32)
+        for _ in range(self.steps):
+            x = tf.concat([self.embed(token), zw], axis=-1)
+            h, state = self.lstm.cell(x, state)
+            logp = tf.nn.log_softmax(self.out(h))                             # (B*W, V)
+            total = tf.reshape(score[:, :, None] + tf.reshape(logp, [batch, width, self.vocab]),
+                               [batch, width * self.vocab])
+            score, idx = tf.math.top_k(total, k=width)                        # (B, W), best first
+            beam, token = idx // self.vocab, idx % self.vocab
+            hist = tf.concat([tf.gather(hist, beam, batch_dims=1), token[:, :, None]], axis=-1)
+            rows = tf.reshape(beam + tf.range(batch)[:, None] * width, [-1])  # the parent of each new beam
+            state = [tf.gather(s, rows) for s in state]
+            token = tf.reshape(token, [-1])
+        return hist[:, 0]                                                     # (B, T): the best beam
+
+    def beam(self, z, width: int = 4):
+        """The most likely sequence a beam of `width` finds: (B, T) int32; width 1 is the greedy decoding."""
+        if self.kind != "autoregressive" or int(width) <= 1:
+            return self.greedy(z)
+        fns = self.__dict__.setdefault("_beam_fns", {})
+        if int(width) not in fns:
+            fns[int(width)] = tf.function(lambda zz, w=int(width): self._beam_loop(zz, w),
+                                          input_signature=[tf.TensorSpec([None, self.width], tf.float32)])
+        return fns[int(width)](tf.convert_to_tensor(z, tf.float32))
+
     def greedy(self, z):
         """The most likely token at every step given the ones chosen before: (B, T) int32."""
         return self._greedy(tf.convert_to_tensor(z, tf.float32), tf.constant(0.0), tf.constant([0, 0]))
