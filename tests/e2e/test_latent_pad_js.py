@@ -155,3 +155,27 @@ def test_the_timing_log_is_kept_only_with_the_debug_switch(page):
     log = page.evaluate("() => window.__latentPad")
     assert log is not None and len(log["sent"]) == 1, json.dumps(log)[:300]
     assert not page.errors, page.errors
+
+
+PRESS = """(n) => { const pad = document.querySelector(".lp-pad");
+  for (let i = 0; i < n; ++i) pad.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+  return window.sent.length; }"""
+
+
+def test_two_points_in_flight_then_only_the_newest(page):
+    """Flow control: at most two points go unanswered (the server starts the next decoding while the last is
+    drawn); moves beyond that wait, and an answer sends only the newest of them, so no backlog builds."""
+    _render(page, rev=30, point=[0.0, 1.0], ack=10_000, timing=False)  # everything so far answered
+    before = page.evaluate("() => window.sent.length")
+    after = page.evaluate(PRESS, 5)                                 # five moves at once
+    assert after - before == 2, page.evaluate("() => window.sent.slice(-5)")
+    first, second = page.evaluate("(n) => window.sent.slice(n)", before)
+    assert second["seq"] == first["seq"] + 1
+    _render(page, rev=30, ack=first["seq"])                         # the first answer comes back
+    third = page.evaluate("() => window.sent")[-1]
+    assert len(page.evaluate("() => window.sent")) == after + 1 and third["seq"] == second["seq"] + 1
+    step = 0.02 * (5.0 - -3.0)
+    assert third["x"] == pytest.approx(0.0 + 5 * step)             # the newest point, not the third move
+    _render(page, rev=30, ack=third["seq"])                         # all answered: nothing is left to send
+    assert len(page.evaluate("() => window.sent")) == after + 1
+    assert not page.errors, page.errors
