@@ -8,8 +8,9 @@ drag is released, and on its play button).
 Streamlit's own slider reports only on release; this pad reports while the pointer moves. Its
 JavaScript (latent_pad.js) sends {"x", "y", "seq", "dragging", "source"} with `setStateValue`,
 which reruns the fragment the pad lives in; the new image comes back in the component's own data,
-so a drag step updates this single element. It sends the next point only once the server has
-acknowledged the previous one (`ack`), so the image follows the pointer instead of a backlog.
+so a drag step updates this single element. At most two points are unanswered at a time (`ack` names the
+last one the server handled): Streamlit queues a fragment rerun behind the running one, so the next decoding
+starts while the last one travels and is drawn, and the image follows the pointer instead of a backlog.
 The same script draws the current point, a path and marks over the big Plotly map (an SVG laid on
 top, so the figure itself never changes), reports clicks on the map's empty space
 (layout.clickanywhere) as points with source "map", clears the map's selection once Python has
