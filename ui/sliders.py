@@ -186,8 +186,10 @@ def _slider_for(loaded, d) -> None:
                    f"spreads of the encodings along it (0: their average). Trust: {level}; {words.literal(text, 300)}.")
 
 
-# Dimension sliders shown before "Show all": every slider on the page is drawn again by the browser on each
-# drag step of the pad (Streamlit redraws the page's elements per run), so 32 of them cost a third of a step.
+# With more than MANY dimension sliders, the MOST_USED first until "Show all": every slider on the page is drawn
+# again by the browser on each drag step of the pad (Streamlit redraws the page's elements per run), so 32 of
+# them cost a third of a step. Up to MANY are all shown: hiding one or two behind a toggle helps nobody.
+MANY = 16
 MOST_USED = 12
 
 
@@ -211,7 +213,7 @@ def controls() -> None:
                 key="show_inactive", default=False)
             active = set(manifold.active_dimensions(kl).tolist())
             dims = [i for i in loaded.view.dim_order if show_all or i in active]
-            if len(dims) > MOST_USED and not session.kept(
+            if len(dims) > MANY and not session.kept(
                     st.toggle, f"Show all {len(dims)} dimensions (the {MOST_USED} most used are shown)",
                     key="show_all_dims", default=False):
                 dims = dims[:MOST_USED]

@@ -569,9 +569,10 @@ def test_showing_the_inactive_dimensions_sets_their_sliders_before_drawing_any(e
 
 
 def test_many_dimensions_show_the_most_used_until_asked_for_all(env, monkeypatch):
-    """Past MOST_USED dimensions only the most used get sliders (each slider is redrawn on every drag step);
+    """Past MANY dimensions only the MOST_USED get sliders (each slider is redrawn on every drag step);
     "Show all" draws the rest, at the current point."""
     from ui import sliders
+    monkeypatch.setattr(sliders, "MANY", 3)
     monkeypatch.setattr(sliders, "MOST_USED", 2)
     at = run_app({"bundle": "digits4"})
     assert_clean(at)
