@@ -54,14 +54,13 @@ function send(s, pos, dragging, source) {
   s.pending = null;
   if (s.seq - s.acked >= inFlight()) s.acked = s.seq;  // the server never answered: give up on those points
   s.seq += 1;
-  s.inflight = s.seq;
   s.sentAt = t;
   log("sent", { seq: s.seq, t });
   s.set("point", { x: pos[0], y: pos[1], seq: s.seq, dragging, source });
 }
 
 function flush(s, timedOut) {
-  if (timedOut) { s.inflight = 0; s.acked = s.seq; }
+  if (timedOut) s.acked = s.seq;
   if (s.pending && s.seq - s.acked < inFlight()) { const p = s.pending; send(s, p.pos, p.dragging, p.source); }
 }
 
@@ -343,7 +342,6 @@ function restoreLegend(s, gd) { // a map drawn again (other page, reload, new co
 
 function sendRow(s, row) { // a point clicked on the 3-D map: Python selects that encoding
   s.seq += 1;
-  s.inflight = s.seq;
   s.sentAt = performance.now();
   s.pending = null;
   log("sent", { seq: s.seq, t: s.sentAt });
@@ -540,7 +538,7 @@ export default function (component) {
   let s = STATES.get(parentElement);
   const fresh = !s;
   if (fresh) {
-    s = { seq: Number(data.ack) || 0, acked: Number(data.ack) || 0, inflight: 0, sentAt: 0, pending: null, dragging: false,
+    s = { seq: Number(data.ack) || 0, acked: Number(data.ack) || 0, sentAt: 0, pending: null, dragging: false,
           rev: null, pos: null, timer: null, map: null, playAfter: 0 };
     STATES.set(parentElement, s);
   }
@@ -556,8 +554,10 @@ export default function (component) {
     s.rev = data.rev;
     if (!s.dragging && data.point) s.pos = data.point.slice();
   }
-  if (Number(data.ack) > s.acked) s.acked = Math.min(Number(data.ack), s.seq);
-  if (s.inflight && Number(data.ack) >= s.inflight) { s.inflight = 0; log("ack", { seq: Number(data.ack), t: performance.now() }); }
+  if (Number(data.ack) > s.acked) { // an answer: the points up to it are no longer in flight
+    s.acked = Math.min(Number(data.ack), s.seq);
+    log("ack", { seq: s.acked, t: performance.now() });
+  }
   flush(s, false);
   drawPad(s);
   const hadMap = s.map;

@@ -18,7 +18,6 @@ Works for any modality: the networks and likelihood are the modality's, at the l
 """
 from __future__ import annotations
 
-
 import keras
 import tensorflow as tf
 from keras import ops
@@ -26,6 +25,7 @@ from keras import ops
 from . import limits
 from .errors import VAEError
 from .model import VAE, _unpack, free_bits_kl, gaussian_kl_per_dim, kl_weight, log_normal
+
 
 def gaussian_kl_between(mean_q, logvar_q, mean_p, logvar_p):
     """KL(N(mean_q, exp(logvar_q)) || N(mean_p, exp(logvar_p))) per dimension, closed form."""

@@ -64,6 +64,7 @@ class MelodyDecoder(keras.Model):
         self._greedy = tf.function(self._loop, input_signature=[
             tf.TensorSpec([None, self.width], tf.float32), tf.TensorSpec([], tf.float32),
             tf.TensorSpec([2], tf.int32)], reduce_retracing=True)
+        self._beam = tf.function(self._beam_loop, reduce_retracing=True)       # traced once per width
 
     def get_config(self):
         return {**super().get_config(), "steps": self.steps, "vocab": self.vocab, "embed": self.embed_dim,
@@ -138,11 +139,7 @@ class MelodyDecoder(keras.Model):
         """The most likely sequence a beam of `width` finds: (B, T) int32; width 1 is the greedy decoding."""
         if self.kind != "autoregressive" or int(width) <= 1:
             return self.greedy(z)
-        fns = self.__dict__.setdefault("_beam_fns", {})
-        if int(width) not in fns:
-            fns[int(width)] = tf.function(lambda zz, w=int(width): self._beam_loop(zz, w),
-                                          input_signature=[tf.TensorSpec([None, self.width], tf.float32)])
-        return fns[int(width)](tf.convert_to_tensor(z, tf.float32))
+        return self._beam(tf.convert_to_tensor(z, tf.float32), int(width))
 
     def greedy(self, z):
         """The most likely token at every step given the ones chosen before: (B, T) int32."""
