@@ -88,6 +88,27 @@ class MelodyDecoder(keras.Model):
         h = ops.concatenate([self.embed(prev), zs], axis=-1)
         return self.out(self.lstm(h, initial_state=self.state0(z), training=training))
 
+    def _inputs(self, z):
+        """The LSTM's input projection, split where a decoding lets it be computed once: every token's part
+        (V+1, 4U), a lookup table, and z's part with the bias (B, 4U). Teacher forcing projects
+        concat(embed(token), z); so does this, summed in two pieces."""
+        cell = self.lstm.cell
+        kernel = tf.convert_to_tensor(cell.kernel)
+        tokens_in = tf.matmul(tf.convert_to_tensor(self.embed.embeddings), kernel[:self.embed_dim])
+        z_in = tf.matmul(z, kernel[self.embed_dim:])
+        return tokens_in, (z_in + cell.bias if cell.use_bias else z_in)
+
+    def _step(self, tokens_in, z_in, token, state):
+        """One step of the decoder's LSTM cell from the projections of `_inputs`: (h, [h, c]). Per row it costs
+        the recurrent product alone, a quarter less work than the cell's own call on concat(embed, z)."""
+        cell = self.lstm.cell
+        h, c = state
+        gates = tf.gather(tokens_in, token) + z_in + tf.matmul(h, tf.convert_to_tensor(cell.recurrent_kernel))
+        i, f, g, o = tf.split(gates, 4, axis=1)
+        c = cell.recurrent_activation(f) * c + cell.recurrent_activation(i) * cell.activation(g)
+        h = cell.recurrent_activation(o) * cell.activation(c)
+        return h, [h, c]
+
     def _loop(self, z, temperature, seed):
         """32 steps of the autoregressive LSTM; temperature 0 is greedy, else a seeded categorical draw."""
         if self.kind != "autoregressive":
@@ -98,11 +119,11 @@ class MelodyDecoder(keras.Model):
             draw = tf.random.stateless_categorical(flat, 1, seed, dtype=tf.int32)
             return tf.reshape(draw, (-1, self.steps))
         state = self.state0(z)
+        tokens_in, z_in = self._inputs(z)
         token = tf.fill([tf.shape(z)[0]], self.start)
         out = []
         for t in range(self.steps):                                   # unrolled once, at trace time
-            x = tf.concat([self.embed(token), z], axis=-1)
-            h, state = self.lstm.cell(x, state)
+            h, state = self._step(tokens_in, z_in, token, state)
             logits = self.out(h)
             if temperature <= 0:
                 token = tf.argmax(logits, axis=-1, output_type=tf.int32)
@@ -115,15 +136,15 @@ class MelodyDecoder(keras.Model):
         """Beam search over the 32 steps: the `width` most likely prefixes kept at every step, the most likely
         whole sequence returned (B, T). All sequences have 32 steps, so no length normalisation is needed."""
         batch = tf.shape(z)[0]
-        zw = tf.repeat(z, width, axis=0)                                    # (B*W, d): beam j of row b at b*W+j
-        state = self.state0(zw)
+        state = [tf.repeat(s, width, axis=0) for s in self.state0(z)]     # (B*W, U): beam j of row b at b*W+j
+        tokens_in, z_in = self._inputs(z)
+        z_in = tf.repeat(z_in, width, axis=0)
         token = tf.fill([batch * width], self.start)
         # only beam 0 is live at the start: the others begin at -inf so the first step does not pick duplicates
         score = tf.tile(tf.concat([[0.0], tf.fill([width - 1], -1e9)], 0)[None], [batch, 1])   # (B, W)
         hist = tf.zeros([batch, width, 0], tf.int32)
         for _ in range(self.steps):
-            x = tf.concat([self.embed(token), zw], axis=-1)
-            h, state = self.lstm.cell(x, state)
+            h, state = self._step(tokens_in, z_in, token, state)
             logp = tf.nn.log_softmax(self.out(h))                             # (B*W, V)
             total = tf.reshape(score[:, :, None] + tf.reshape(logp, [batch, width, self.vocab]),
                                [batch, width * self.vocab])

@@ -66,6 +66,22 @@ def test_greedy_is_the_argmax_of_teacher_forcing_on_its_own_output():
     assert a.min() >= 0 and a.max() < T.VOCAB
 
 
+def test_the_decoding_step_computes_what_teacher_forcing_does():
+    # greedy, sampling and the beam run the LSTM from precomputed input projections, not the cell's own call
+    keras.utils.set_random_seed(2)
+    spec = N.MelodySpec(embed=8, encoder_units=8, decoder_units=16)
+    dec = N.MelodyDecoder(**spec.decoder_config(4, 0))
+    z = tf.constant(np.random.default_rng(5).normal(size=(6, 4)).astype("float32") * 2.0)
+    x = patterns(6, seed=3)
+    tokens_in, z_in = dec._inputs(z)
+    state, token, logits = dec.state0(z), tf.fill([6], dec.start), []
+    for t in range(T.STEPS):
+        h, state = dec._step(tokens_in, z_in, token, state)
+        logits.append(dec.out(h))
+        token = tf.constant(x[:, t])
+    np.testing.assert_allclose(tf.stack(logits, 1).numpy(), dec([z, x]).numpy(), atol=1e-5)
+
+
 def test_beam_search_finds_sequences_at_least_as_likely_as_greedy():
     keras.utils.set_random_seed(0)
     spec = N.MelodySpec(embed=8, encoder_units=8, decoder_units=16)
