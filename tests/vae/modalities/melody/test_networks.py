@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from vae.modalities.melody import networks as N
 from vae.modalities.melody import tokens as T
-from vae.modalities.melody.judge import NoteJudge, features
+from vae.modalities.melody.judge import FEATURES, NoteJudge, features
 
 
 def patterns(n=4, seed=0):
@@ -130,3 +130,29 @@ def test_note_judge_tells_rhythms_apart():
     assert judge.proba(x[:2], 0).min() > 0.5 and judge.proba(x[:2], 5).max() == 0
     f = features(x[:1])
     assert f[0, :12].sum() == pytest.approx(1) and f[0, 37 + 3] == 1.0   # every note 4 steps long
+
+
+def reference_features(seq):
+    """The judge's features of one window, note by note from tokens.notes."""
+    f = np.zeros(FEATURES, np.float32)
+    ns = T.notes(seq)
+    if not ns:
+        f[69] = 1.0
+        return f
+    starts, ends, pitches = (np.array(c) for c in zip(*ns))
+    f[:12] = np.bincount(pitches % 12, minlength=12) / len(ns)
+    if len(ns) > 1:
+        f[12:37] = np.bincount(np.clip(np.diff(pitches), -12, 12) + 12, minlength=25) / (len(ns) - 1)
+    f[37:53] = np.bincount(np.clip(ends - starts, 1, 16) - 1, minlength=16) / len(ns)
+    f[53:69] = np.bincount(starts % 16, minlength=16) / len(ns)
+    f[69] = 1.0 - (ends - starts).sum() / len(seq)
+    f[70] = (pitches.mean() - 60.0) / 12.0
+    return f
+
+
+def test_judge_features_of_many_windows_at_once_are_each_windows_own():
+    rng = np.random.default_rng(7)
+    x = rng.choice([T.REST, T.HOLD, T.HOLD] + list(range(T.FIRST_NOTE, T.VOCAB)), size=(300, T.STEPS))
+    x[:5], x[5:10], x[10:15, 1:] = T.HOLD, T.REST, T.HOLD      # no notes; all rest; one long note
+    x = np.concatenate([x, patterns(6)]).astype(np.int8)
+    np.testing.assert_allclose(features(x), np.stack([reference_features(s) for s in x]), atol=1e-6)
