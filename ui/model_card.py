@@ -238,6 +238,8 @@ def _judge_note(judge) -> str:
     """A bracketed note on what the class judge is and its held-out accuracy (empty without one)."""
     if not isinstance(judge, dict) or judge.get("accuracy") is None:
         return ""
+    n = judge.get("points")
+    points = f"; each class slider moved {n} points" if isinstance(n, int) and n > 0 else ""
     return (f" ({judge.get('judge', 'a class judge')}, {float(judge['accuracy']):.0%} accurate on "
-            f"{int(judge.get('held_out', 0)):,} held-out examples; it never saw the VAE)")
+            f"{int(judge.get('held_out', 0)):,} held-out examples; it never saw the VAE{points})")
 

@@ -21,6 +21,14 @@ FIDELITY_POINTS = 128   # encodings moved along each attribute direction
 FIDELITY_STEPS = 9
 FIDELITY_SPAN = 2.0     # in standard deviations of the encodings along the direction (the sliders' effect too)
 MAX_PAIR_CLASSES = 20   # class-to-class directions only up to this many classes (n^2 of them)
+CLASS_FIDELITY_DECODES = 16384   # moved points decoded for all class sliders together: n classes give n^2
+CLASS_FIDELITY_MIN_POINTS = 64   # sliders, so each is measured on budget / (steps x n^2) points, at least this
+
+
+def class_fidelity_points(directions: int) -> int:
+    """Points moved along each of `directions` class directions: FIDELITY_POINTS while the budget allows."""
+    per = CLASS_FIDELITY_DECODES // (FIDELITY_STEPS * max(int(directions), 1))
+    return int(min(FIDELITY_POINTS, max(CLASS_FIDELITY_MIN_POINTS, per)))
 
 
 def fit_directions(mean, labels, attributes, class_names, seed, progress=False, notes: list | None = None,
@@ -82,7 +90,8 @@ def measure_class_fidelity(bundle, directions, mean, labels, examples, judge, se
 
     "class: X" moves points of the other classes, "A -> B" points of class A, FIDELITY_SPAN spreads
     either way; spearman is the rank correlation of the step with the judge's probability of the
-    target class, reached the share of points the judge calls the target class at +span.
+    target class, reached the share of points the judge calls the target class at +span. Each direction
+    moves class_fidelity_points(n) points, n the number of class directions (a fixed budget of decodes).
     Returns the judge's description (stored in meta.json)."""
     chosen = [d for d in directions if d.kind in ("class", "class_pair") and "target" in d.fit]
     if not chosen:
@@ -91,8 +100,9 @@ def measure_class_fidelity(bundle, directions, mean, labels, examples, judge, se
     if len(examples) > MAX_FIT:
         pick = np.sort(np.random.default_rng(seed).choice(len(examples), MAX_FIT, replace=False))
     judge.fit(examples[pick], labels[pick])
+    points = class_fidelity_points(len(chosen))
     info = {"judge": judge.description, "accuracy": judge.accuracy, "held_out": judge.held_out,
-            "fitted_on": int(len(pick) - judge.held_out)}
+            "fitted_on": int(len(pick) - judge.held_out), "points": points}
     for direction in tqdm(chosen, desc="class edit fidelity", disable=not progress):
         target = direction.fit["target"]
         start = labels == direction.fit["source"] if "source" in direction.fit else labels != target
@@ -101,7 +111,7 @@ def measure_class_fidelity(bundle, directions, mean, labels, examples, judge, se
         span = FIDELITY_SPAN * float(np.std(mean @ direction.vector))
         direction.fidelity = edit_fidelity(
             bundle.decode, lambda xs, t=target: judge.proba(xs, t), mean[start], direction.vector, span,
-            FIDELITY_STEPS, FIDELITY_POINTS, encode=lambda xs, *y: xs, probe=judge.predict,
+            FIDELITY_STEPS, points, encode=lambda xs, *y: xs, probe=judge.predict,
             labels=labels[start] if bundle.conditional else None, seed=seed, target=target)
         direction.fidelity["judge_accuracy"] = judge.accuracy
     return info

@@ -197,3 +197,11 @@ def test_the_meter_measures_in_the_active_dimensions_where_prior_draws_read_typi
     brute = {key: val for key, val in ref.items() if key != "tree"}  # the brute-force path measures the same way
     np.testing.assert_allclose(manifold.off_manifold(prior[:20], means[rest], reference=brute)["knn_distance"],
                                prior_report["knn_distance"][:20], rtol=1e-5)
+def test_class_sliders_share_a_budget_of_decodes():
+    from vae.directions import (CLASS_FIDELITY_DECODES, CLASS_FIDELITY_MIN_POINTS, FIDELITY_POINTS, FIDELITY_STEPS,
+                                class_fidelity_points)
+    assert class_fidelity_points(2) == FIDELITY_POINTS                       # few sliders: every one in full
+    n = 25                                                                    # five classes: 5 + 20 sliders
+    assert class_fidelity_points(n) * FIDELITY_STEPS * n <= CLASS_FIDELITY_DECODES
+    assert class_fidelity_points(n) < FIDELITY_POINTS
+    assert class_fidelity_points(400) == CLASS_FIDELITY_MIN_POINTS            # twenty classes: the floor

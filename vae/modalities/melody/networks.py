@@ -60,11 +60,11 @@ class MelodyDecoder(keras.Model):
 
     def _build_all(self):
         z = ops.zeros((1, self.width))
-        self.call([z, ops.zeros((1, self.steps), "int32")])
+        self.call([z, ops.zeros((1, self.steps), "int32")], training=True)      # builds the layers
         self._greedy = tf.function(self._loop, input_signature=[
             tf.TensorSpec([None, self.width], tf.float32), tf.TensorSpec([], tf.float32),
             tf.TensorSpec([2], tf.int32)], reduce_retracing=True)
-        self._beam = tf.function(self._beam_loop, reduce_retracing=True)       # traced once per width
+        self._beam = tf.function(self._beam_loop, reduce_retracing=True, autograph=False)  # traced once per width
 
     def get_config(self):
         return {**super().get_config(), "steps": self.steps, "vocab": self.vocab, "embed": self.embed_dim,
@@ -84,29 +84,40 @@ class MelodyDecoder(keras.Model):
             return self.out(self.lstm(h, training=training))
         prev = ops.concatenate([ops.full((batch, 1), self.start, "int32"),
                                 ops.cast(tokens, "int32")[:, :-1]], axis=1)          # (B, T) shifted right
+        if not training and self.built:   # scoring, not learning: the decoding's own step, a third cheaper
+            inputs, state, hs = self._inputs(z), self.state0(z), []
+            for t in range(self.steps):
+                h, state = self._step(inputs, prev[:, t], state)
+                hs.append(h)
+            return self.out(ops.stack(hs, axis=1))
         zs = ops.repeat(ops.expand_dims(z, 1), self.steps, axis=1)                   # (B, T, d+k)
         h = ops.concatenate([self.embed(prev), zs], axis=-1)
         return self.out(self.lstm(h, initial_state=self.state0(z), training=training))
 
     def _inputs(self, z):
-        """The LSTM's input projection, split where a decoding lets it be computed once: every token's part
-        (V+1, 4U), a lookup table, and z's part with the bias (B, 4U). Teacher forcing projects
-        concat(embed(token), z); so does this, summed in two pieces."""
+        """What a decoding computes once for `_step`: the LSTM's input projection split into every token's part
+        (V+1, 4U), a lookup table, and z's part with the bias (B, 4U); and the recurrent kernel (U, 4U). Teacher
+        forcing projects concat(embed(token), z); this sums the same two pieces. The candidate gate's columns
+        are doubled so that one sigmoid serves all four gates (tanh(x) = 2 sigmoid(2x) - 1)."""
         cell = self.lstm.cell
-        kernel = tf.convert_to_tensor(cell.kernel)
+        scale = tf.concat([tf.ones([2 * self.units]), tf.fill([self.units], 2.0), tf.ones([self.units])], 0)
+        kernel = tf.convert_to_tensor(cell.kernel) * scale
         tokens_in = tf.matmul(tf.convert_to_tensor(self.embed.embeddings), kernel[:self.embed_dim])
         z_in = tf.matmul(z, kernel[self.embed_dim:])
-        return tokens_in, (z_in + cell.bias if cell.use_bias else z_in)
+        if cell.use_bias:
+            z_in += tf.convert_to_tensor(cell.bias) * scale
+        return tokens_in, z_in, tf.convert_to_tensor(cell.recurrent_kernel) * scale
 
-    def _step(self, tokens_in, z_in, token, state):
-        """One step of the decoder's LSTM cell from the projections of `_inputs`: (h, [h, c]). Per row it costs
-        the recurrent product alone, a quarter less work than the cell's own call on concat(embed, z)."""
-        cell = self.lstm.cell
+    def _step(self, inputs, token, state):
+        """One step of the decoder's LSTM cell (sigmoid gates, tanh cell: the layer's defaults) from `_inputs`:
+        (h, [h, c]). Per row it costs the recurrent product and one sigmoid over the gates, a third less than
+        the cell's own call on concat(embed, z)."""
+        tokens_in, z_in, recurrent = inputs
         h, c = state
-        gates = tf.gather(tokens_in, token) + z_in + tf.matmul(h, tf.convert_to_tensor(cell.recurrent_kernel))
+        gates = tf.sigmoid(tf.gather(tokens_in, token) + z_in + tf.matmul(h, recurrent))
         i, f, g, o = tf.split(gates, 4, axis=1)
-        c = cell.recurrent_activation(f) * c + cell.recurrent_activation(i) * cell.activation(g)
-        h = cell.recurrent_activation(o) * cell.activation(c)
+        c = f * c + i * (2.0 * g - 1.0)
+        h = o * tf.tanh(c)
         return h, [h, c]
 
     def _loop(self, z, temperature, seed):
@@ -119,11 +130,11 @@ class MelodyDecoder(keras.Model):
             draw = tf.random.stateless_categorical(flat, 1, seed, dtype=tf.int32)
             return tf.reshape(draw, (-1, self.steps))
         state = self.state0(z)
-        tokens_in, z_in = self._inputs(z)
+        inputs = self._inputs(z)
         token = tf.fill([tf.shape(z)[0]], self.start)
         out = []
         for t in range(self.steps):                                   # unrolled once, at trace time
-            h, state = self._step(tokens_in, z_in, token, state)
+            h, state = self._step(inputs, token, state)
             logits = self.out(h)
             if temperature <= 0:
                 token = tf.argmax(logits, axis=-1, output_type=tf.int32)
@@ -136,15 +147,16 @@ class MelodyDecoder(keras.Model):
         """Beam search over the 32 steps: the `width` most likely prefixes kept at every step, the most likely
         whole sequence returned (B, T). All sequences have 32 steps, so no length normalisation is needed."""
         batch = tf.shape(z)[0]
-        state = [tf.repeat(s, width, axis=0) for s in self.state0(z)]     # (B*W, U): beam j of row b at b*W+j
-        tokens_in, z_in = self._inputs(z)
-        z_in = tf.repeat(z_in, width, axis=0)
-        token = tf.fill([batch * width], self.start)
-        # only beam 0 is live at the start: the others begin at -inf so the first step does not pick duplicates
-        score = tf.tile(tf.concat([[0.0], tf.fill([width - 1], -1e9)], 0)[None], [batch, 1])   # (B, W)
-        hist = tf.zeros([batch, width, 0], tf.int32)
-        for _ in range(self.steps):
-            h, state = self._step(tokens_in, z_in, token, state)
+        tokens_in, z_in, recurrent = self._inputs(z)
+        # the first step has one prefix to extend, so it runs on B rows: its `width` likeliest tokens start the beams
+        h, state = self._step((tokens_in, z_in, recurrent), tf.fill([batch], self.start), self.state0(z))
+        score, token = tf.math.top_k(tf.nn.log_softmax(self.out(h)), k=width)  # (B, W), best first
+        hist = token[:, :, None]
+        state = [tf.repeat(s, width, axis=0) for s in state]                 # (B*W, U): beam j of row b at b*W+j
+        inputs = tokens_in, tf.repeat(z_in, width, axis=0), recurrent
+        token = tf.reshape(token, [-1])
+        for _ in range(self.steps - 1):
+            h, state = self._step(inputs, token, state)
             logp = tf.nn.log_softmax(self.out(h))                             # (B*W, V)
             total = tf.reshape(score[:, :, None] + tf.reshape(logp, [batch, width, self.vocab]),
                                [batch, width * self.vocab])
@@ -160,7 +172,7 @@ class MelodyDecoder(keras.Model):
         """The most likely sequence a beam of `width` finds: (B, T) int32; width 1 is the greedy decoding."""
         if self.kind != "autoregressive" or int(width) <= 1:
             return self.greedy(z)
-        return self._beam(tf.convert_to_tensor(z, tf.float32), int(width))
+        return self._beam(tf.convert_to_tensor(z, tf.float32), min(int(width), self.vocab))
 
     def greedy(self, z):
         """The most likely token at every step given the ones chosen before: (B, T) int32."""

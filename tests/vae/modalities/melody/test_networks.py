@@ -67,19 +67,21 @@ def test_greedy_is_the_argmax_of_teacher_forcing_on_its_own_output():
 
 
 def test_the_decoding_step_computes_what_teacher_forcing_does():
-    # greedy, sampling and the beam run the LSTM from precomputed input projections, not the cell's own call
+    # greedy, sampling, the beam and scoring run the LSTM from precomputed input projections, not the layer
     keras.utils.set_random_seed(2)
     spec = N.MelodySpec(embed=8, encoder_units=8, decoder_units=16)
     dec = N.MelodyDecoder(**spec.decoder_config(4, 0))
     z = tf.constant(np.random.default_rng(5).normal(size=(6, 4)).astype("float32") * 2.0)
     x = patterns(6, seed=3)
-    tokens_in, z_in = dec._inputs(z)
+    inputs = dec._inputs(z)
     state, token, logits = dec.state0(z), tf.fill([6], dec.start), []
     for t in range(T.STEPS):
-        h, state = dec._step(tokens_in, z_in, token, state)
+        h, state = dec._step(inputs, token, state)
         logits.append(dec.out(h))
         token = tf.constant(x[:, t])
-    np.testing.assert_allclose(tf.stack(logits, 1).numpy(), dec([z, x]).numpy(), atol=1e-5)
+    keras_lstm = dec([z, x], training=True).numpy()          # the LSTM layer itself (no dropout to differ)
+    np.testing.assert_allclose(tf.stack(logits, 1).numpy(), keras_lstm, atol=1e-5)
+    np.testing.assert_allclose(dec([z, x]).numpy(), keras_lstm, atol=1e-5)   # scoring takes the same steps
 
 
 def test_beam_search_finds_sequences_at_least_as_likely_as_greedy():
