@@ -171,9 +171,8 @@ class Bundle:
             return self._encoders[dtype]
 
         self._encoder_for = encoder_for
-        # -log p(x|z) compiled too: eagerly, a sequence decoder's 32 LSTM steps cost three times its greedy decoding
-        self._nll_fn = tf.function(lambda z, x, y: model.nll(z, x, y if cfg.conditional else None),
-                                   reduce_retracing=True)
+        # -log p(x|z) compiled too (eagerly, a sequence decoder's 32 steps cost 3x its greedy decoding)
+        self._nll_fn = tf.function(lambda z, x, y: model.nll(z, x, y if cfg.conditional else None), reduce_retracing=True)
         zero = np.zeros((1, cfg.latent_dim), np.float32)
         self._decoded_dtype = self._decode_fn(zero, np.zeros(1, np.int32)).dtype.as_numpy_dtype  # trace once, now
         self._model = model
@@ -272,8 +271,7 @@ class Bundle:
         z = self._latents(z)
         y = self._labels(labels, len(x))
         out = [np.asarray(self._nll_fn(z[i:i + batch_size], model.modality.model_input(x[i:i + batch_size]),
-                                       y[i:i + batch_size]))
-               for i in range(0, len(x), batch_size)]
+                                       y[i:i + batch_size])) for i in range(0, len(x), batch_size)]
         return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
 
     # precomputed arrays -------------------------------------------------------------------------
