@@ -38,14 +38,13 @@ def features(tokens) -> np.ndarray:
     some = k > 0
     per = np.where(some, k, 1.0)[:, None]
 
-    def histogram(bins, values):
-        return np.bincount(row * bins + values, minlength=n * bins).reshape(n, bins).astype(np.float32)
+    def histogram(bins, values, rows=row):
+        return np.bincount(rows * bins + values, minlength=n * bins).reshape(n, bins).astype(np.float32)
 
     out[:, :12] = histogram(12, pitch % 12) / per
     follows = row[1:] == row[:-1]                       # a note and the next one in the same window
     step = np.clip(np.diff(pitch)[follows], -12, 12) + 12
-    intervals = np.bincount(row[1:][follows] * 25 + step, minlength=n * 25).reshape(n, 25).astype(np.float32)
-    out[:, 12:37] = intervals / np.maximum(k - 1, 1.0)[:, None]
+    out[:, 12:37] = histogram(25, step, row[1:][follows]) / np.maximum(k - 1, 1.0)[:, None]
     out[:, 37:53] = histogram(16, np.clip(length, 1, 16) - 1) / per
     out[:, 53:69] = histogram(16, start % 16) / per
     out[:, 69] = 1.0 - np.bincount(row, weights=length, minlength=n) / steps
