@@ -108,10 +108,6 @@ class Reference:
 
         self._train_step = train_step
 
-    @property
-    def epoch(self) -> int:
-        return self.steps // self.steps_per_epoch
-
     def run(self, n: int) -> bool:
         t0 = time.perf_counter()
         if self._batches is None:
@@ -128,23 +124,24 @@ class Reference:
 
 
 class Interleave(keras.callbacks.Callback):
-    """Inside our fit: every `every` batches, hands the machine to `catch_up(share of our run done)`, and
-    keeps the seconds that took so that they are taken off our training time."""
+    """Inside our fit: every `every` batches, hands the machine to `catch_up(share of our `epochs` done)` (an
+    epoch's batches from fit's own count), and keeps the seconds that took so that they are taken off our
+    training time."""
 
-    def __init__(self, catch_up, total_batches: int, every: int = 25):
+    def __init__(self, catch_up, epochs: int, every: int = 25):
         super().__init__()
-        self.catch_up, self.total, self.every = catch_up, total_batches, every
+        self.catch_up, self.epochs, self.every = catch_up, epochs, every
         self.batches, self.seconds = 0, 0.0
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches += 1
         if self.batches % self.every == 0:
             t0 = time.perf_counter()
-            self.catch_up(self.batches / self.total)
+            self.catch_up(self.batches / (self.epochs * self.params["steps"]))
             self.seconds += time.perf_counter() - t0
 
 
-def our_epochs(ds, cfg: TrainConfig, interleave=None):
+def our_epochs(ds, cfg: TrainConfig, interleave: Interleave):
     """scripts/train.py's recipe (vae.training's model, optimizer and pipeline, trained by `fit`), one epoch
     per next(); yields the model and the cumulative training seconds (without `interleave`'s)."""
     from vae.model import VAE
@@ -155,12 +152,11 @@ def our_epochs(ds, cfg: TrainConfig, interleave=None):
     model = VAE(**cfg.model_kwargs(ds))
     model.compile(optimizer=_optimizer(cfg, len(x_tr) // cfg.batch_size), jit_compile=cfg.jit_compile)
     data = pipeline(x_tr, y_tr, cfg.batch_size, shuffle=True, seed=cfg.seed)
-    callbacks = [interleave] if interleave is not None else []
     trained, epoch = 0.0, 0
     while True:
-        t0, lent = time.perf_counter(), interleave.seconds if interleave else 0.0
-        model.fit(data, epochs=epoch + 1, initial_epoch=epoch, verbose=0, shuffle=False, callbacks=callbacks)
-        trained += time.perf_counter() - t0 - ((interleave.seconds if interleave else 0.0) - lent)
+        t0, lent = time.perf_counter(), interleave.seconds
+        model.fit(data, epochs=epoch + 1, initial_epoch=epoch, verbose=0, shuffle=False, callbacks=[interleave])
+        trained += time.perf_counter() - t0 - (interleave.seconds - lent)
         epoch += 1
         yield model, trained
 
@@ -183,14 +179,13 @@ def race(ds, reference: Reference | None, cfg: TrainConfig | None, epochs: dict,
         if reference is None:
             return
         total = epochs["reference"] * reference.steps_per_epoch
-        while reference.steps < min(math.ceil(share * total), total):
-            if reference.run(math.ceil(share * total) - reference.steps):
+        goal = min(math.ceil(share * total), total)
+        while reference.steps < goal:
+            if reference.run(goal - reference.steps):
                 score("reference", reference.model, reference.seconds)
 
     if cfg is not None:
-        per_epoch = len(split_validation(ds.x_train, ds.y_train, cfg.val_fraction, cfg.seed)[0]) // cfg.batch_size
-        interleave = Interleave(reference_until, epochs["ours"] * per_epoch, every)
-        for model, trained in our_epochs(ds, cfg, interleave):
+        for model, trained in our_epochs(ds, cfg, Interleave(reference_until, epochs["ours"], every)):
             point = score("ours", model, trained)
             if point["epoch"] >= epochs["ours"] or (target is not None and point["neg_elbo"] <= target):
                 break
