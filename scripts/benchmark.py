@@ -75,7 +75,7 @@ def bench_decode(bundle_path: str, repeats: int = 300) -> dict:
 # training time to quality --------------------------------------------------------------------
 
 def bench_train(ours_epochs: int | None = None) -> dict:
-    """scripts/time_to_quality.py: both recipes in this process, scored the same way after each epoch."""
+    """scripts/time_to_quality.py: both recipes in this process, in turns, scored the same way."""
     from scripts.time_to_quality import main as time_to_quality
 
     # batch 64: the setting that reaches the tutorial's quality in 2 epochs (BENCHMARKS.md, training time)

@@ -123,27 +123,39 @@ class Reference:
         return ended
 
 
-class Interleave(keras.callbacks.Callback):
-    """Inside our fit: every `every` batches, hands the machine to `catch_up(share of our `epochs` done)` (an
-    epoch's batches from fit's own count), and keeps the seconds that took so that they are taken off our
-    training time."""
+class Turns(keras.callbacks.Callback):
+    """Inside our fit: every `every` batches, hands the machine to `catch_up(share of our `epochs` done)`; at
+    `checkpoints` evenly spaced batches of each epoch (its last among them), to `score(model, our training
+    seconds so far, epochs done)`, which says whether to stop. The seconds both take are not our training time."""
 
-    def __init__(self, catch_up, epochs: int, every: int = 25):
+    def __init__(self, catch_up, score, epochs: int, every: int = 25, checkpoints: int = 10):
         super().__init__()
-        self.catch_up, self.epochs, self.every = catch_up, epochs, every
-        self.batches, self.seconds = 0, 0.0
+        self.catch_up, self.score, self.epochs, self.every, self.checkpoints = catch_up, score, epochs, every, checkpoints
+        self.batches, self.lent, self.start = 0, 0.0, None
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def _lend(self, task, *args):
+        t0 = time.perf_counter()
+        out = task(*args)
+        self.lent += time.perf_counter() - t0
+        return out
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches += 1
+        steps = self.params["steps"]
         if self.batches % self.every == 0:
-            t0 = time.perf_counter()
-            self.catch_up(self.batches / (self.epochs * self.params["steps"]))
-            self.seconds += time.perf_counter() - t0
+            self._lend(self.catch_up, self.batches / (self.epochs * steps))
+        if batch + 1 in {round(k * steps / self.checkpoints) for k in range(1, self.checkpoints + 1)}:
+            trained = time.perf_counter() - self.start - self.lent
+            if self._lend(self.score, self.model, trained, round(self.batches / steps, 2)):
+                self.model.stop_training = True
 
 
-def our_epochs(ds, cfg: TrainConfig, interleave: Interleave):
-    """scripts/train.py's recipe (vae.training's model, optimizer and pipeline, trained by `fit`), one epoch
-    per next(); yields the model and the cumulative training seconds (without `interleave`'s)."""
+def train_ours(ds, cfg: TrainConfig, epochs: int, turns: Turns):
+    """scripts/train.py's recipe (vae.training's model, optimizer and pipeline) for `epochs`, trained by `fit`
+    with `turns` inside it."""
     from vae.model import VAE
     from vae.training import _optimizer
 
@@ -151,26 +163,20 @@ def our_epochs(ds, cfg: TrainConfig, interleave: Interleave):
     x_tr, y_tr, _, _ = split_validation(ds.x_train, ds.y_train, cfg.val_fraction, cfg.seed)
     model = VAE(**cfg.model_kwargs(ds))
     model.compile(optimizer=_optimizer(cfg, len(x_tr) // cfg.batch_size), jit_compile=cfg.jit_compile)
-    data = pipeline(x_tr, y_tr, cfg.batch_size, shuffle=True, seed=cfg.seed)
-    trained, epoch = 0.0, 0
-    while True:
-        t0, lent = time.perf_counter(), interleave.seconds
-        model.fit(data, epochs=epoch + 1, initial_epoch=epoch, verbose=0, shuffle=False, callbacks=[interleave])
-        trained += time.perf_counter() - t0 - (interleave.seconds - lent)
-        epoch += 1
-        yield model, trained
+    model.fit(pipeline(x_tr, y_tr, cfg.batch_size, shuffle=True, seed=cfg.seed), epochs=epochs, verbose=0,
+              shuffle=False, callbacks=[turns])
 
 
 def race(ds, reference: Reference | None, cfg: TrainConfig | None, epochs: dict, target: float | None,
-         log, every: int = 25) -> dict:
+         log, every: int = 25, checkpoints: int = 10) -> dict:
     """Both recipes in small turns, each kept at the same share of its own run (so that ours, a few epochs,
-    is spread over the reference's ten and both see the same machine load); each scored after every epoch
-    with the same test -ELBO, scoring time counted as neither's training."""
+    is spread over the reference's ten and both see the same machine load); the reference scored after every
+    epoch, ours at `checkpoints` points of every epoch, all with the same test -ELBO; scoring time is counted
+    as neither's training."""
     points = {name: [] for name, on in (("reference", reference), ("ours", cfg)) if on is not None}
 
-    def score(name, model, seconds):
-        point = {"epoch": len(points[name]) + 1, "train_seconds": round(seconds, 1),
-                 **negative_elbo(model, ds.x_test)}
+    def score(name, model, seconds, epoch):
+        point = {"epoch": epoch, "train_seconds": round(seconds, 1), **negative_elbo(model, ds.x_test)}
         points[name].append(point)
         log(name, point)
         return point
@@ -182,13 +188,14 @@ def race(ds, reference: Reference | None, cfg: TrainConfig | None, epochs: dict,
         goal = min(math.ceil(share * total), total)
         while reference.steps < goal:
             if reference.run(goal - reference.steps):
-                score("reference", reference.model, reference.seconds)
+                score("reference", reference.model, reference.seconds, reference.steps // reference.steps_per_epoch)
+
+    def score_ours(model, seconds, epoch):
+        neg_elbo = score("ours", model, seconds, epoch)["neg_elbo"]
+        return target is not None and neg_elbo <= target
 
     if cfg is not None:
-        for model, trained in our_epochs(ds, cfg, Interleave(reference_until, epochs["ours"], every)):
-            point = score("ours", model, trained)
-            if point["epoch"] >= epochs["ours"] or (target is not None and point["neg_elbo"] <= target):
-                break
+        train_ours(ds, cfg, epochs["ours"], Turns(reference_until, score_ours, epochs["ours"], every, checkpoints))
     reference_until(1.0)
     return points
 
@@ -207,13 +214,15 @@ def main(argv=None):
     p.add_argument("--latent-dim", type=int, default=16)
     p.add_argument("--lr", type=float, default=TrainConfig.lr, help="our peak learning rate (train.py --lr)")
     p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="our batch (train.py --batch-size)")
+    p.add_argument("--checkpoints", type=int, default=10,
+                   help="times per epoch ours is scored (1: at epoch ends only); the reference at its epoch ends")
     p.add_argument("--stop-at-target", action="store_true", help="stop our run once it reaches the target")
     p.add_argument("--json", default=None, help="write all points to this file")
     args = p.parse_args(argv)
     ds = load_dataset("fashion_mnist")
 
     def log(who, point):
-        print(f"{who:9s} epoch {point['epoch']:3d}  {point['train_seconds']:7.1f} s  -ELBO {point['neg_elbo']:.2f}", flush=True)
+        print(f"{who:9s} epoch {point['epoch']:5.2f}  {point['train_seconds']:7.1f} s  -ELBO {point['neg_elbo']:.2f}", flush=True)
 
     result = {"machine": f"{os.cpu_count()} CPU cores", "tensorflow": tf.__version__}
     reference = Reference(ds, args.latent_dim) if args.only in ("both", "reference") else None
@@ -221,16 +230,20 @@ def main(argv=None):
                        batch_size=args.batch_size) if args.only in ("both", "ours") else None)
     # the reference's own 10-epoch figure is the target when it runs; else the tutorial's recorded one
     stop = TUTORIAL_TARGET if args.stop_at_target else None
-    result.update(race(ds, reference, cfg, {"reference": args.epochs, "ours": args.ours_epochs}, stop, log))
+    result.update(race(ds, reference, cfg, {"reference": args.epochs, "ours": args.ours_epochs}, stop, log,
+                       checkpoints=args.checkpoints))
     target = result["reference"][-1]["neg_elbo"] if "reference" in result else TUTORIAL_TARGET
     result["target"] = target
     if "reference" in result and "ours" in result:
         ref_t, our_t = result["reference"][-1]["train_seconds"], first_reaching(result["ours"], target)
         result["ratio"] = None if our_t is None else our_t / ref_t
+        at_ends = first_reaching([q for q in result["ours"] if q["epoch"] == int(q["epoch"])], target)
+        result["ratio_at_epoch_ends"] = None if at_ends is None else at_ends / ref_t
         result["ours_seconds_to_tutorial_target"] = first_reaching(result["ours"], TUTORIAL_TARGET)
         print(f"\nreference reaches {target:.2f} nats in {ref_t:.1f} s; ours in "
               f"{'never' if our_t is None else f'{our_t:.1f} s'}"
-              f"{'' if our_t is None else f' ({our_t / ref_t:.2f} of the reference time)'}; "
+              f"{'' if our_t is None else f' ({our_t / ref_t:.2f} of the reference time)'}"
+              f"{'' if at_ends is None else f', at an epoch end in {at_ends:.1f} s ({at_ends / ref_t:.2f})'}; "
               f"ours best {min(q['neg_elbo'] for q in result['ours']):.2f} nats")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))

@@ -168,7 +168,7 @@ def page() -> None:
         rows.append({"direction": d.name, "kind": d.kind.replace("_", " "),
                      "fit": d.fit.get("accuracy", d.fit.get("r2")),
                      "fit measure": "accuracy" if "accuracy" in d.fit else "R²" if "r2" in d.fit else "",
-                     "edit fidelity ρ": fid.get("spearman"),
+                     "edit fidelity ρ": fid.get("spearman"), "ρ of the mean": fid.get("spearman_of_mean"),
                      "judged the target class": fid.get("reached"),
                      "class change rate": None if "reached" in fid else fid.get("class_change_rate"),
                      "side effects": side_effect(d), "trust": level})
@@ -178,12 +178,15 @@ def page() -> None:
     st.dataframe([r for r in rows if r["kind"] in (pick or kinds)], hide_index=True, width="stretch",
                  column_config={"fit": st.column_config.NumberColumn(format="%.3f"),
                                 "edit fidelity ρ": st.column_config.NumberColumn(format="%.2f"),
+                                "ρ of the mean": st.column_config.NumberColumn(format="%.2f"),
                                 "judged the target class": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
                                 "class change rate": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
     st.caption("Fit: how well the direction was fitted (held-out accuracy of the linear class probe, or R² of the "
                "attribute regression). Edit fidelity ρ: Spearman correlation between how far a point is moved "
                "along the direction and the attribute measured again on its decoding - near ±1 the slider does "
-               "what its name says. For a class slider the measure is a class judge's probability of the "
+               "what its name says (the median over the points edited). ρ of the mean: the same for the points' mean "
+               "curve; where it is high and the median low, the slider works on average but most single points "
+               "change only near its end. For a class slider the measure is a class judge's probability of the "
                "target class" + _judge_note(loaded.pre.info.get("class_judge")) + "; judged the target class: the "
                "share of points it calls that class after the largest edit. Class change rate (attribute sliders): "
                "how often an edit also changes the predicted class.")

@@ -150,7 +150,7 @@ def test_model_card_page(env):
     table = next(df.value for df in at.dataframe if "judged the target class" in df.value.columns)
     classes = table[table["kind"] == "class"]
     assert len(classes) and classes["judged the target class"].between(0, 1).all()  # measured, shown
-    assert classes["edit fidelity ρ"].notna().all()
+    assert classes["edit fidelity ρ"].notna().all() and classes["ρ of the mean"].between(-1, 1).all()
     assert any("held-out examples; it never saw the VAE" in c.value for c in at.caption)
 
 
