@@ -131,9 +131,11 @@ class Turns(keras.callbacks.Callback):
     def __init__(self, catch_up, score, epochs: int, every: int = 25, checkpoints: int = 10):
         super().__init__()
         self.catch_up, self.score, self.epochs, self.every, self.checkpoints = catch_up, score, epochs, every, checkpoints
-        self.batches, self.lent, self.start = 0, 0.0, None
+        self.batches, self.lent, self.start, self.marks = 0, 0.0, None, set()
 
     def on_train_begin(self, logs=None):
+        steps = self.params["steps"]
+        self.marks = {round(k * steps / self.checkpoints) for k in range(1, self.checkpoints + 1)}
         self.start = time.perf_counter()
 
     def _lend(self, task, *args):
@@ -147,7 +149,7 @@ class Turns(keras.callbacks.Callback):
         steps = self.params["steps"]
         if self.batches % self.every == 0:
             self._lend(self.catch_up, self.batches / (self.epochs * steps))
-        if batch + 1 in {round(k * steps / self.checkpoints) for k in range(1, self.checkpoints + 1)}:
+        if batch + 1 in self.marks:
             trained = time.perf_counter() - self.start - self.lent
             if self._lend(self.score, self.model, trained, round(self.batches / steps, 2)):
                 self.model.stop_training = True
